@@ -1,0 +1,3 @@
+"""uat: put the universal approximation theorems of neural networks to the test."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,198 @@
+"""Activation functions with their derivatives and the family facts the theorems depend on.
+
+Each entry of `ACTIVATIONS` is a plain function (its keyword arguments are the spec's keys)
+that returns a frozen `Activation`: `f` and `df` side by side, plus the facts uat.theory reads
+(polynomial degree, bounded, monotone, sigmoidal). `df(Z, A)` receives both the
+pre-activation `Z` and the output `A = f(Z)`; each docstring says which one it uses, so the
+backward pass never recomputes what the forward pass has.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from uat import spec
+from uat.errors import SpecError
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function and what the theorems need to know about it."""
+
+    name: str  # canonical spec, e.g. "leaky_relu(slope=0.01)"
+    f: Callable[[Array], Array]  # A = f(Z), elementwise
+    df: Callable[[Array, Array], Array]  # f'(Z) given (Z, A); see each function's docstring
+    poly_degree: int | None  # degree if f is a polynomial (identity: 1), else None (Leshno 1993)
+    bounded: bool  # sup |f| < inf (Hornik 1991)
+    monotone: bool  # non-decreasing on R: width-1 nets are then monotone (THEORY.md 3.4)
+    sigmoidal: bool  # monotone with distinct finite limits at -inf and +inf (Cybenko 1989)
+    init_gain: float = 1.0  # weight variance = init_gain / fan_in (2 for ReLU-like, He 2015)
+
+    @property
+    def is_polynomial(self) -> bool:
+        return self.poly_degree is not None
+
+
+# Each function below builds one Activation. Derivatives say what they are computed from.
+
+
+def identity() -> Activation:
+    """f(t) = t: no activation at all; every network is then an affine map (df from nothing)."""
+    return Activation(
+        "identity", lambda Z: Z, lambda Z, A: np.ones_like(Z), 1, False, True, False
+    )
+
+
+def relu() -> Activation:
+    """f(t) = max(t, 0); df from A: 1 where A > 0."""
+    return Activation(
+        "relu",
+        lambda Z: np.maximum(Z, 0),
+        lambda Z, A: (A > 0).astype(Z.dtype),
+        None, False, True, False, 2.0,
+    )
+
+
+def leaky_relu(slope: float = 0.01) -> Activation:
+    """f(t) = t for t > 0, slope*t otherwise; df from Z. Monotone only for slope >= 0."""
+    if not math.isfinite(slope):
+        raise SpecError(f"activation 'leaky_relu': 'slope' must be finite; got {slope}")
+    return Activation(
+        spec.canonical("leaky_relu", {"slope": slope}),
+        lambda Z: np.where(Z > 0, Z, slope * Z),
+        lambda Z, A: np.where(Z > 0, 1.0, slope).astype(Z.dtype),
+        1 if slope == 1 else None, False, slope >= 0, False, 2.0 / (1 + slope**2),
+    )
+
+
+def sigmoid() -> Activation:
+    """f(t) = 1 / (1 + exp(-t)); df from A: A (1 - A)."""
+    return Activation(
+        "sigmoid", special.expit, lambda Z, A: A * (1 - A), None, True, True, True
+    )
+
+
+def tanh() -> Activation:
+    """f(t) = tanh(t); df from A: 1 - A^2."""
+    return Activation("tanh", np.tanh, lambda Z, A: 1 - A * A, None, True, True, True)
+
+
+def softplus() -> Activation:
+    """f(t) = log(1 + exp(t)), computed without overflow; df from Z: sigmoid(Z)."""
+    return Activation(
+        "softplus",
+        lambda Z: np.logaddexp(0, Z),
+        lambda Z, A: special.expit(Z),
+        None, False, True, False, 2.0,
+    )
+
+
+def elu(alpha: float = 1.0) -> Activation:
+    """f(t) = t for t > 0, alpha (exp(t) - 1) otherwise; df from Z and A: 1 or A + alpha."""
+    if not (math.isfinite(alpha) and alpha >= 0):
+        raise SpecError(f"activation 'elu': 'alpha' must be >= 0; got {alpha}")
+    return Activation(
+        spec.canonical("elu", {"alpha": alpha}),
+        lambda Z: np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0))),
+        lambda Z, A: np.where(Z > 0, 1.0, A + alpha).astype(Z.dtype),
+        None, False, True, False, 2.0,
+    )
+
+
+_SQRT1_2 = 1 / math.sqrt(2)
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def gelu() -> Activation:
+    """f(t) = t Phi(t), the exact (erf) form of Hendrycks & Gimpel 2016 (arXiv:1606.08415).
+
+    df from Z: Phi(Z) + Z phi(Z). Not monotone: it dips to -0.17 near t = -0.75.
+    """
+    return Activation(
+        "gelu",
+        lambda Z: Z * special.ndtr(Z),
+        lambda Z, A: special.ndtr(Z) + Z * _INV_SQRT_2PI * np.exp(-0.5 * Z * Z),
+        None, False, False, False, 2.0,
+    )
+
+
+def swish() -> Activation:
+    """f(t) = t sigmoid(t) (SiLU); df from Z and A: s + A (1 - s) with s = sigmoid(Z)."""
+
+    def df(Z, A):
+        s = special.expit(Z)
+        return s + A * (1 - s)
+
+    return Activation("swish", lambda Z: Z * special.expit(Z), df, None, False, False, False, 2.0)
+
+
+def sin() -> Activation:
+    """f(t) = sin(t); df from Z: cos(Z). Bounded, periodic, not monotone."""
+    return Activation("sin", np.sin, lambda Z, A: np.cos(Z), None, True, False, False)
+
+
+def cos() -> Activation:
+    """f(t) = cos(t); df from Z: -sin(Z)."""
+    return Activation("cos", np.cos, lambda Z, A: -np.sin(Z), None, True, False, False)
+
+
+def gaussian() -> Activation:
+    """f(t) = exp(-t^2); df from Z and A: -2 Z A. A bounded bump: not monotone."""
+    return Activation(
+        "gaussian", lambda Z: np.exp(-Z * Z), lambda Z, A: -2 * Z * A, None, True, False, False
+    )
+
+
+def square() -> Activation:
+    """f(t) = t^2; df from Z: 2 Z. A polynomial of degree 2: never universal (Leshno 1993)."""
+    return Activation("square", lambda Z: Z * Z, lambda Z, A: 2 * Z, 2, False, False, False)
+
+
+def cubic() -> Activation:
+    """f(t) = t^3; df from Z: 3 Z^2. Degree 3, monotone (and injective) but not universal."""
+    return Activation("cubic", lambda Z: Z * Z * Z, lambda Z, A: 3 * Z * Z, 3, False, True, False)
+
+
+def poly(degree: int) -> Activation:
+    """f(t) = sum_{j<=degree} t^j / j!, the exponential's Taylor polynomial; df from Z.
+
+    Why this polynomial and not t^d: every power up to the degree is present (so width >= d
+    reaches the degree-d floor in 1-D, THEORY.md 1.4), f(0) = f'(0) = 1 keeps deep nets
+    trainable, and f is monotone exactly when the degree is odd (f' is then the even-degree
+    Taylor polynomial of exp, which has no real root).
+    """
+    if degree < 1:
+        raise SpecError(f"activation 'poly': 'degree' must be an integer >= 1; got {degree}")
+    coef = [1 / math.factorial(j) for j in range(degree + 1)]
+
+    def horner(c, Z):
+        out = np.full_like(Z, c[-1])
+        for a in reversed(c[:-1]):
+            out = out * Z + a
+        return out
+
+    return Activation(
+        spec.canonical("poly", {"degree": degree}),
+        lambda Z: horner(coef, Z),
+        lambda Z, A: horner(coef[:-1], Z) if degree > 1 else np.ones_like(Z),
+        degree, False, degree % 2 == 1, False,
+    )
+
+
+ACTIVATIONS: dict[str, Callable[..., Activation]] = {
+    fn.__name__: fn
+    for fn in (
+        identity, relu, leaky_relu, sigmoid, tanh, softplus, elu, gelu, swish,
+        sin, cos, gaussian, square, cubic, poly,
+    )
+}
+
+
+def get(text: str) -> Activation:
+    """The activation named by a spec such as "tanh" or "leaky_relu(slope=0.1)"."""
+    return spec.resolve(text, ACTIVATIONS, "activation").value
