@@ -1,0 +1,268 @@
+"""Optimizers for a batch of k networks: full-batch Adam and batched Levenberg-Marquardt.
+
+Each optimizer is a frozen config (built from a spec such as "lm(steps=300)"), a NamedTuple
+state and a pure update; `minimize` runs the loop with per-member stopping. A member whose loss
+becomes NaN/inf or grows past 1e4 x its initial loss is frozen and marked `diverged`; the
+others go on. The loop never raises or warns for a diverging member.
+"""
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from uat import spec
+from uat.errors import SpecError
+
+EXPLODE = 1e4  # a loss above EXPLODE x the initial loss counts as diverged (DESIGN.md)
+STATUS = {
+    "converged": "stopped by a tolerance (gradient norm, relative improvement or zero loss)",
+    "max_steps": "used its whole step budget",
+    "diverged": "loss became NaN/inf or exceeded 1e4 x the initial loss; frozen there",
+}
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam, full batch, bias-corrected (Kingma & Ba 2015, arXiv:1412.6980)."""
+
+    name: str  # canonical spec
+    lr: float  # step size alpha
+    steps: int  # step budget per member
+    b1: float  # decay of the first moment m
+    b2: float  # decay of the second moment v
+    eps: float  # added to sqrt(v_hat)
+    gtol: float  # stop a member when max |grad| <= gtol (0: off)
+    ftol: float  # stop when the best loss improves by < ftol (relative) over `window` steps
+    window: int  # steps between ftol checks
+    dtype: str  # "float64" or "float32" arithmetic
+
+
+@dataclass(frozen=True)
+class LevenbergMarquardt:
+    """Damped Gauss-Newton with Nielsen's damping rule (Madsen, Nielsen & Tingleff 2004,
+    "Methods for non-linear least squares problems", sec. 3.2), every member its own damping."""
+
+    name: str  # canonical spec
+    steps: int  # iteration budget per member (accepted and rejected steps both count)
+    tau: float  # initial damping mu = tau * max diag(J^T J)
+    ftol: float  # stop after an accepted step that improves the loss by < ftol (relative)
+    gtol: float  # stop when max |grad| <= gtol
+    dtype: str = "float64"  # always float64: the normal equations square the condition number
+
+
+def _check(name: str, key: str, ok: bool, value, allowed: str):
+    if not ok:
+        raise SpecError(f"optimizer '{name}': '{key}' must be {allowed}; got {value!r}")
+
+
+def adam(
+    lr: float = 1e-2,
+    steps: int = 2000,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    gtol: float = 0.0,
+    ftol: float = 0.0,
+    window: int = 100,
+    dtype: str = "float64",
+) -> Adam:
+    """Spec `adam(lr=1e-2, steps=2000, ...)`."""
+    _check("adam", "lr", math.isfinite(lr) and lr > 0, lr, "a positive number")
+    _check("adam", "steps", steps >= 1, steps, "an integer >= 1")
+    _check("adam", "b1", 0 <= b1 < 1, b1, "in [0, 1)")
+    _check("adam", "b2", 0 <= b2 < 1, b2, "in [0, 1)")
+    _check("adam", "eps", eps > 0, eps, "> 0")
+    _check("adam", "gtol", gtol >= 0, gtol, ">= 0")
+    _check("adam", "ftol", 0 <= ftol < 1, ftol, "in [0, 1)")
+    _check("adam", "window", window >= 1, window, "an integer >= 1")
+    _check("adam", "dtype", dtype in ("float64", "float32"), dtype, "'float64' or 'float32'")
+    kw = dict(lr=lr, steps=steps, b1=b1, b2=b2, eps=eps, gtol=gtol, ftol=ftol, window=window,
+              dtype=dtype)
+    return Adam(spec.canonical("adam", kw), **kw)
+
+
+def lm(steps: int = 300, tau: float = 1e-3, ftol: float = 1e-10, gtol: float = 0.0):
+    """Spec `lm(steps=300, ...)`: Levenberg-Marquardt for networks of up to a few hundred
+    parameters (the normal equations are (P, P) per member)."""
+    _check("lm", "steps", steps >= 1, steps, "an integer >= 1")
+    _check("lm", "tau", math.isfinite(tau) and tau > 0, tau, "a positive number")
+    _check("lm", "ftol", 0 <= ftol < 1, ftol, "in [0, 1)")
+    _check("lm", "gtol", gtol >= 0, gtol, ">= 0")
+    kw = dict(steps=steps, tau=tau, ftol=ftol, gtol=gtol)
+    return LevenbergMarquardt(spec.canonical("lm", kw), **kw)
+
+
+OPTIMIZERS: dict[str, Callable] = {"adam": adam, "lm": lm}
+
+
+def get(text: str) -> Adam | LevenbergMarquardt:
+    """The optimizer config named by a spec such as "lm(steps=300)"."""
+    return spec.resolve(text, OPTIMIZERS, "optimizer").value
+
+
+class OptimResult(NamedTuple):
+    """What `minimize` returns for a batch of k members."""
+
+    theta: np.ndarray  # (k, P) final parameters (frozen where diverged)
+    loss: np.ndarray  # (k,) loss at theta (NaN-free only for members not diverged)
+    steps: np.ndarray  # (k,) steps taken
+    status: np.ndarray  # (k,) one of STATUS's keys
+
+
+# ---------------------------------------------------------------------------------- Adam
+
+
+class AdamState(NamedTuple):
+    t: int  # steps taken
+    m: np.ndarray  # (k, P) first-moment estimate
+    v: np.ndarray  # (k, P) second-moment estimate
+
+
+def adam_init(theta: np.ndarray) -> AdamState:
+    return AdamState(0, np.zeros_like(theta), np.zeros_like(theta))
+
+
+def adam_update(grad: np.ndarray, state: AdamState, cfg: Adam):
+    """One Adam step: returns (step to add to theta, new state). grad: (k, P)."""
+    t = state.t + 1
+    m = cfg.b1 * state.m + (1 - cfg.b1) * grad
+    v = cfg.b2 * state.v + (1 - cfg.b2) * (grad * grad)
+    # lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
+    step = (-cfg.lr / (1 - cfg.b1**t)) * m / (np.sqrt(v / (1 - cfg.b2**t)) + cfg.eps)
+    return step, AdamState(t, m, v)
+
+
+def _run_adam(cfg: Adam, theta, value_and_grad, value):
+    k = theta.shape[0]
+    theta = theta.copy()
+    state = adam_init(theta)
+    steps = np.zeros(k, dtype=np.int64)
+    status = np.full(k, "max_steps", dtype=object)
+    active = np.ones(k, dtype=bool)
+    loss0 = best = last_best = None
+    for t in range(cfg.steps):
+        loss, grad = value_and_grad(theta)
+        if loss0 is None:
+            loss0 = loss.copy()
+            best, last_best = loss.copy(), loss.copy()
+        bad = active & ~(loss <= EXPLODE * loss0)  # NaN compares False: caught here too
+        if bad.any():
+            status[bad], active = "diverged", active & ~bad
+        if cfg.gtol > 0:
+            small = active & (np.max(np.abs(grad), axis=1) <= cfg.gtol)
+            status[small], active = "converged", active & ~small
+        if cfg.ftol > 0:
+            np.fmin(best, loss, out=best)
+            if t > 0 and t % cfg.window == 0:
+                stalled = active & (last_best - best <= cfg.ftol * last_best)
+                status[stalled], active = "converged", active & ~stalled
+                last_best = best.copy()
+        if not active.any():
+            break
+        step, state = adam_update(grad, state, cfg)
+        if not active.all():
+            step[~active] = 0
+        theta += step
+        steps += active
+    loss = value(theta)
+    late = (status != "diverged") & ~(loss <= EXPLODE * loss0)  # the very last step blew up
+    status[late] = "diverged"
+    return OptimResult(theta, loss, steps, status)
+
+
+# ------------------------------------------------------------------- Levenberg-Marquardt
+
+
+class LMState(NamedTuple):
+    mu: np.ndarray  # (k,) damping
+    nu: np.ndarray  # (k,) growth factor of mu after a rejected step
+
+
+def lm_step(g: np.ndarray, H: np.ndarray, mu: np.ndarray):
+    """Solve (H + mu I) delta = -g for every member at once.
+
+    g : (k, P) gradient; H : (k, P, P) Gauss-Newton matrix; mu : (k,).
+    Returns delta (k, P) and the reduction the quadratic model predicts,
+    L(0) - L(delta) = 1/2 delta^T (mu delta - g): (k,).
+    """
+    P = g.shape[1]
+    M = H + mu[:, None, None] * np.eye(P)  # (k, P, P)
+    delta = np.linalg.solve(M, -g[..., None])[..., 0]  # (k, P, P) \ (k, P, 1) -> (k, P)
+    predicted = 0.5 * np.einsum("kp,kp->k", delta, mu[:, None] * delta - g)
+    return delta, predicted
+
+
+def lm_damping(state: LMState, rho: np.ndarray, accepted: np.ndarray) -> LMState:
+    """Nielsen's rule: after an accepted step with gain ratio rho, mu *= max(1/3, 1-(2rho-1)^3)
+    and nu = 2; after a rejected one, mu *= nu and nu doubles."""
+    shrink = np.maximum(1 / 3, 1 - (2 * rho - 1) ** 3)
+    mu = np.where(accepted, state.mu * shrink, state.mu * state.nu)
+    nu = np.where(accepted, 2.0, 2 * state.nu)
+    return LMState(mu, nu)
+
+
+def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value):
+    """gauss_newton(theta_sub, idx) -> (loss, g, H) and value(theta_sub, idx) -> loss for the
+    members `idx`; only members still running are computed, and the Jacobian only after an
+    accepted step (a rejected step just raises the damping)."""
+    k = theta.shape[0]
+    theta = theta.copy()
+    everyone = np.arange(k)
+    loss, g, H = gauss_newton(theta, everyone)
+    diag_max = np.max(np.diagonal(H, axis1=1, axis2=2), axis=1)
+    state = LMState(cfg.tau * np.where(diag_max > 0, diag_max, 1.0), np.full(k, 2.0))
+    steps = np.zeros(k, dtype=np.int64)
+    status = np.full(k, "max_steps", dtype=object)
+    finite = np.isfinite(loss) & np.isfinite(g).all(axis=1)
+    status[~finite] = "diverged"
+    done = ~finite | (np.max(np.abs(g), axis=1) <= cfg.gtol) | (loss == 0)
+    status[finite & done] = "converged"
+    tiny = np.finfo(theta.dtype).tiny
+    while not done.all():
+        idx = np.flatnonzero(~done & (steps < cfg.steps))
+        if idx.size == 0:
+            break
+        delta, predicted = lm_step(g[idx], H[idx], state.mu[idx])
+        trial = theta[idx] + delta
+        new = value(trial, idx)
+        rho = (loss[idx] - new) / np.maximum(predicted, tiny)
+        ok = np.isfinite(new) & (new < loss[idx]) & (predicted > 0)
+        steps[idx] += 1
+        sub = lm_damping(LMState(state.mu[idx], state.nu[idx]), np.nan_to_num(rho), ok)
+        state.mu[idx], state.nu[idx] = sub.mu, sub.nu
+        acc = idx[ok]
+        if acc.size:
+            old = loss[acc]
+            theta[acc] = trial[ok]
+            loss[acc], g[acc], H[acc] = gauss_newton(theta[acc], acc)
+            gnorm = np.max(np.abs(g[acc]), axis=1)
+            stop = (old - loss[acc] <= cfg.ftol * old) | (gnorm <= cfg.gtol) | (loss[acc] == 0)
+            status[acc[stop]] = "converged"
+            done[acc[stop]] = True
+        # a damping so large that steps vanish below rounding: nothing left to gain
+        rej = idx[~ok]
+        stuck = state.mu[rej] > 1e16 * np.maximum(
+            np.max(np.diagonal(H[rej], axis1=1, axis2=2), axis=1), tiny)
+        status[rej[stuck]] = "converged"
+        done[rej[stuck]] = True
+        done |= steps >= cfg.steps
+    return OptimResult(theta, loss, steps, status)
+
+
+def minimize(cfg, theta, *, value_and_grad=None, gauss_newton=None, value=None):
+    """Run `cfg`'s optimizer from theta: (k, P) to the end of every member.
+
+    Adam needs value_and_grad(theta) -> (loss (k,), grad (k, P)) and value(theta) -> (k,);
+    Levenberg-Marquardt needs gauss_newton(theta_sub, idx) -> (loss, g, H) and
+    value(theta_sub, idx) -> loss on the members idx. Floating-point warnings of diverging
+    members are silenced: divergence is a status, not a warning.
+    """
+    with np.errstate(all="ignore"):
+        if isinstance(cfg, Adam):
+            return _run_adam(cfg, theta, value_and_grad, value)
+        if isinstance(cfg, LevenbergMarquardt):
+            return _run_lm(cfg, theta, gauss_newton, value)
+    raise TypeError(f"unknown optimizer config {cfg!r}")
