@@ -33,7 +33,7 @@ def test_canonical_fills_defaults_and_coerces_int_to_float():
     "text, words",
     [
         ("g", ["unknown thing 'g'", "allowed: f, needs"]),
-        ("f(frq=2)", ["no parameter 'frq'", "did you mean 'freq'", "allowed: flag, freq, label, n"]),
+        ("f(frq=2)", ["no parameter 'frq'", "did you mean 'freq'", "allowed: flag, freq, label"]),
         ("f(n=2.5)", ["'n' must be int", "2.5"]),
         ("f(flag=1)", ["'flag' must be bool"]),
         ("f(n=True)", ["'n' must be int"]),

@@ -6,13 +6,14 @@ import pytest
 
 from uat import network, train
 from uat.network import Shape
+from uat.targets import Data
 
 X = np.linspace(-1, 1, 256)[None]  # the 256-point grid on [-1, 1] of the acceptance criteria
 X_TEST = np.linspace(-1, 1, 1001)[None]
 
 
 def data(fn):
-    return train.Data(X, fn(X), X_TEST, fn(X_TEST))
+    return Data(X, fn(X), X_TEST, fn(X_TEST), np.zeros(X_TEST.shape[1], bool))
 
 
 SIN = data(lambda x: np.sin(np.pi * x))
@@ -70,7 +71,8 @@ def test_lm_tanh_width_8_reaches_1e_10():
 
 
 def test_adam_with_huge_lr_diverges_and_returns():
-    res = train.train_batch(Shape(1, 8, 1, 1, "tanh"), "adam(lr=1e3, steps=500)", range(4), [SIN] * 4)
+    shape = Shape(1, 8, 1, 1, "tanh")
+    res = train.train_batch(shape, "adam(lr=1e3, steps=500)", range(4), [SIN] * 4)
     assert [r.status for r in res] == ["diverged"] * 4
     assert all(np.isnan(r.test_mse) and np.isnan(r.max_abs_err) for r in res)
     assert all(r.steps < 500 for r in res)
@@ -78,7 +80,7 @@ def test_adam_with_huge_lr_diverges_and_returns():
 
 @pytest.mark.parametrize("optimizer", ["lm(steps=50)", "adam(steps=200)"])
 def test_a_bad_member_does_not_stop_the_others(optimizer):
-    bad = train.Data(X, np.full_like(X, np.nan), X_TEST, np.zeros_like(X_TEST))
+    bad = SIN._replace(Y=np.full_like(X, np.nan))
     with np.errstate(all="raise"):  # no floating-point warning escapes the training loop
         res = train.train_batch(Shape(1, 4, 1, 1, "tanh"), optimizer, [0, 1], [SIN, bad])
     alone = train.train_batch(Shape(1, 4, 1, 1, "tanh"), optimizer, [0], [SIN])[0]
@@ -91,7 +93,7 @@ def test_classification_errors_and_lm_on_logistic_regression():
     then Newton's method (IRLS), and XOR's best cross-entropy is ln 2 (THEORY.md 6.2)."""
     Xx = np.array([[0.0, 0, 1, 1], [0, 1, 0, 1]])
     Yx = np.array([[0.0, 1, 1, 0]])
-    xor = train.Data(Xx, Yx, Xx, Yx)
+    xor = Data(Xx, Yx, Xx, Yx, np.zeros(4, bool))
     res = train.train_batch(Shape(2, 1, 0, 1, "identity", "sigmoid"), "lm(steps=100)", [0, 1],
                             [xor, xor])
     for r in res:

@@ -20,7 +20,7 @@ _SCALARS = (bool, int, float, str)
 
 
 class Resolved(NamedTuple):
-    """A resolved spec: its canonical text, the function's keyword arguments, and the value built."""
+    """A resolved spec: canonical text, the function's keyword arguments, the value built."""
 
     canonical: str  # e.g. "leaky_relu(slope=0.01)"; equal specs give equal strings
     kwargs: dict[str, Any]  # every parameter, defaults filled in
@@ -37,7 +37,9 @@ def parse(text: str) -> tuple[str, dict[str, Any]]:
     try:
         node = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
-        raise SpecError(f"cannot parse spec {text!r}; write 'name' or 'name(key=value, ...)'") from None
+        raise SpecError(
+            f"cannot parse spec {text!r}; write 'name' or 'name(key=value, ...)'"
+        ) from None
     if isinstance(node, ast.Name):
         return node.id, {}
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
@@ -71,7 +73,9 @@ def _suggest(word: str, names) -> str:
 def _coerce(kind: str, name: str, key: str, value: Any, annotation: Any) -> Any:
     """Check a literal against the parameter's annotation; ints are accepted for floats."""
     if not isinstance(value, _SCALARS):
-        raise SpecError(f"{kind} '{name}': '{key}' must be a number, string or boolean; got {value!r}")
+        raise SpecError(
+            f"{kind} '{name}': '{key}' must be a number, string or boolean; got {value!r}"
+        )
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if annotation in _SCALARS and not (

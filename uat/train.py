@@ -17,15 +17,6 @@ from uat.network import Shape
 TEST_CHUNK = 2**24  # evaluate test points in member chunks of at most this many activations
 
 
-class Data(NamedTuple):
-    """One member's data, samples as columns (uat.targets.sample builds these)."""
-
-    X: np.ndarray  # (n, n_train)
-    Y: np.ndarray  # (m, n_train)
-    X_test: np.ndarray  # (n, n_test)
-    Y_test: np.ndarray  # (m, n_test)
-
-
 class MemberResult(NamedTuple):
     """One trained network: errors on train and test points, how the optimizer stopped."""
 
@@ -113,9 +104,11 @@ def evaluate(theta: np.ndarray, X: np.ndarray, Y: np.ndarray, shape: Shape) -> d
 
 
 def train_batch(
-    shape: Shape, optimizer: str, seeds: Sequence[int], data: Sequence[Data]
+    shape: Shape, optimizer: str, seeds: Sequence[int], data: Sequence
 ) -> list[MemberResult]:
     """Initialise member i from seeds[i], train all k on their data[i], measure errors.
+
+    data[i] is a uat.targets.Data (X: (n, n_train), Y: (m, n_train), X_test, Y_test).
 
     Member i's numbers depend only on (shape, optimizer, seeds[i], data[i]): not on k, not on
     the other members, not on their order.
