@@ -43,7 +43,7 @@ class Shape:
                 raise UserError(f"`{key}` must be an integer; got {value!r}")
         if self.n_in < 1 or self.n_out < 1:
             raise UserError(f"`n_in` and `n_out` must be >= 1; got {self.n_in}, {self.n_out}")
-        if self.width < 1:
+        if self.width < (0 if self.depth == 0 else 1):  # depth 0 has no hidden layer
             raise UserError(f"`width` must be an integer >= 1; got {self.width}")
         if self.depth < 0:
             raise UserError(f"`depth` must be an integer >= 0; got {self.depth}")

@@ -134,3 +134,14 @@ def resolve(text: str, registry: Mapping[str, Callable[..., Any]], kind: str) ->
             kwargs[key] = p.default
     value = registry[name](**kwargs)
     return Resolved(canonical(name, kwargs), kwargs, value)
+
+
+def short(text: str, registry: Mapping[str, Callable[..., Any]]) -> str:
+    """A spec with only its non-default keys, for labels: "adam(lr=0.01, steps=2000, b1=...)"
+    -> "adam(steps=2000)" when lr is the default. Unknown names are returned unchanged."""
+    name, given = parse(text)
+    if name not in registry:
+        return text
+    params = inspect.signature(registry[name], eval_str=True).parameters
+    keep = {k: v for k, v in given.items() if k not in params or params[k].default != v}
+    return canonical(name, keep)

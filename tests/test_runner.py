@@ -1,0 +1,175 @@
+"""uat.runner and `uat run`: the same numbers on every backend and packing, nothing lost or
+redone after a crash, concurrent runs, divergence as a status (issue #4)."""
+
+import signal
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import uat
+from uat import cli, runner, store, study
+
+from .conftest import TINY, uat_cmd, uat_popen
+
+NUMBERS = ["train_loss", "train_mse", "test_mse", "max_abs_err", "steps", "status", "stop"]
+
+
+def numbers(out, name="tiny") -> pd.DataFrame:
+    return store.read(out, name).set_index("key").sort_index()[NUMBERS]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The tiny study run in-process, one job, default packing."""
+    d = tmp_path_factory.mktemp("ref")
+    (d / "tiny.toml").write_text(TINY)
+    runner.run_study(study.load(d / "tiny.toml"), d / "out", jobs=1)
+    return numbers(d / "out")
+
+
+@pytest.mark.parametrize("how", [
+    ["--jobs", "2"],
+    ["--jobs", "2", "--backend", "threading"],
+    ["--jobs", "1", "--batch-size", "1"],
+    ["--jobs", "2", "--batch-size", "3"],
+    ["--jobs", "2", "--backend", "dask"],  # a real LocalCluster: 2 worker processes on 127.0.0.1
+], ids=["loky2", "threading", "batch1", "loky2-batch3", "dask"])
+def test_same_numbers_whatever_workers_backend_or_packing(how, tiny, tmp_path, reference):
+    assert cli.main(["run", str(tiny), "--out", str(tmp_path / "o"), "--quiet", *how]) == 0
+    pd.testing.assert_frame_equal(numbers(tmp_path / "o"), reference)  # bit for bit
+
+
+def test_dask_with_an_external_scheduler(tiny, tmp_path, reference):
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        code = cli.main(["run", str(tiny), "--out", str(tmp_path / "o"), "--quiet",
+                         "--backend", "dask", "--scheduler", cluster.scheduler_address])
+    assert code == 0
+    pd.testing.assert_frame_equal(numbers(tmp_path / "o"), reference)
+
+
+SLOW = TINY.replace('optimizer = ["adam(lr=1e-2, steps=100)", "lm(steps=30)"]',
+                    'optimizer = ["adam(lr=1e-2, steps=2500)"]').replace(
+                    "seed = [0, 1]", "seed = [0, 1, 2, 3, 4]").replace("[2, 4]", "[8, 16]")
+
+
+def start_and_wait_for_rows(path, out, *extra):
+    proc = uat_popen("run", path, "--out", out, "--quiet", "--batch-size", "1", *extra)
+    table = store.table_path(out, "tiny")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if table.exists() and table.read_text().count("\n") >= 3:  # header + 2 rows
+            return proc
+        if proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    proc.kill()
+    pytest.fail(f"no rows stored before the run ended: {proc.stderr.read()}")
+
+
+def test_sigkill_then_resume_loses_and_redoes_nothing(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(SLOW)
+    out = tmp_path / "out"
+    proc = start_and_wait_for_rows(path, out)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = store.read(out, "tiny")
+    total = len(study.load(path).runs)
+    assert 2 <= len(before) < total, "killed after at least one batch and before the end"
+    res = uat_cmd("run", path, "--out", out)
+    assert res.returncode == 0, res.stderr
+    assert f"{total - len(before)} runs trained" in res.stdout
+    after = store.read(out, "tiny")
+    assert sorted(after["key"]) == sorted(r.key for r in study.load(path).runs)  # each once
+    kept = after.set_index("key").loc[before["key"]]
+    assert (kept["finished_at"].values == before["finished_at"].values).all()  # not retrained
+    clean = tmp_path / "clean"
+    assert uat_cmd("run", path, "--out", clean, "--quiet").returncode == 0
+    pd.testing.assert_frame_equal(numbers(out), numbers(clean))
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(SLOW)
+    out = tmp_path / "out"
+    proc = start_and_wait_for_rows(path, out)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err and "Traceback" not in err
+    stored = store.read(out, "tiny")
+    assert len(stored) >= 2 and stored["key"].is_unique
+    assert uat_cmd("run", path, "--out", out, "--quiet").returncode == 0
+    assert len(store.read(out, "tiny")) == len(study.load(path).runs)
+
+
+def test_two_concurrent_runs_share_one_table(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(SLOW.replace("seed = [0, 1, 2, 3, 4]", "seed = [0, 1]"))
+    out = tmp_path / "out"
+    procs = [uat_popen("run", path, "--out", out, "--quiet", "--batch-size", "1")
+             for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    table = store.read(out, "tiny")
+    assert table["key"].is_unique
+    assert sorted(table["key"]) == sorted(r.key for r in study.load(path).runs)
+
+
+def test_a_diverging_configuration_is_stored_and_the_study_completes(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY.replace('"lm(steps=30)"', '"adam(lr=1e3, steps=200)"'))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    df = store.read(tmp_path / "o", "tiny")
+    wild = df[df["optimizer"].str.contains("lr=1000.0")]
+    assert len(df) == 32 and (wild["status"] == "diverged").all()
+    assert wild["test_mse"].isna().all() and (df.loc[~df.index.isin(wild.index), "status"]
+                                               == "ok").all()
+
+
+def test_a_huge_study_asks_for_yes_and_writes_nothing(tiny, tmp_path, capsys):
+    out = tmp_path / "o"
+    code = cli.main(["run", str(tiny), "--out", str(out), "--set",
+                     f"grid.seed={list(range(1600))}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "add --yes" in err and "25,600 runs" in err
+    assert not out.exists()
+
+
+def test_python_api_mirrors_the_cli(tiny, tmp_path, reference):
+    df = uat.run(tiny, out=tmp_path / "o", scale="smoke", jobs=1)
+    assert len(df) == 16 and set(df["seed"]) == {0}
+    assert len(uat.load(tiny, out=tmp_path / "o")) == 16
+    assert len(uat.load(tiny, out=tmp_path / "o", scale="default")) == 16  # smoke is a subset
+    np.testing.assert_array_equal(
+        df.set_index("key").sort_index()["test_mse"],
+        reference.loc[sorted(df["key"]), "test_mse"])
+    with pytest.raises(uat.errors.UserError, match="no such study file"):
+        uat.run(tmp_path / "missing.toml", out=tmp_path / "o")
+
+
+def test_list_and_show(tiny, tmp_path, capsys):
+    studies = tmp_path
+    cli.main(["run", str(tiny), "--out", str(tmp_path / "o"), "--quiet", "--scale", "smoke"])
+    capsys.readouterr()
+    assert cli.main(["list", "--studies", str(studies), "--out", str(tmp_path / "o")]) == 0
+    listing = capsys.readouterr().out
+    assert "tiny" in listing and "16/16" in listing and "16/32" in listing
+    assert cli.main(["show", str(tiny), "--scale", "smoke", "--out", str(tmp_path / "o")]) == 0
+    shown = capsys.readouterr().out
+    assert "best_test_mse" in shown and "16/16 runs stored" in shown
+
+
+def test_plan_packs_by_shape_and_splits_for_workers(tiny):
+    runs = study.load(tiny).runs
+    batches = runner.plan(runs)
+    assert sum(len(b.runs) for b in batches) == len(runs)
+    assert all(len({r.batch_group for r in b.runs}) == 1 for b in batches)
+    assert len(runner.plan(runs[:4], jobs=4)) >= 2
+    assert all(len(b.runs) == 1 for b in runner.plan(runs, batch_size=1))

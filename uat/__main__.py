@@ -1,0 +1,5 @@
+import sys
+
+from uat.cli import main
+
+sys.exit(main())

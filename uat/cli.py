@@ -1,0 +1,174 @@
+"""`uat run | list | show | plot | report`: the command line (also `python -m uat`).
+
+User errors print one line and exit 2 (no traceback); Ctrl-C during a run exits 130 after
+saying how to resume.
+"""
+
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from uat import __version__, api, runner, store, study
+from uat.errors import UserError
+
+CONFIRM_RUNS = 5000  # above this many runs (or CONFIRM_SECONDS of work) `uat run` wants --yes
+CONFIRM_SECONDS = 3600.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="uat", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"uat {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="train a study's runs that are not stored yet")
+    r.add_argument("study", help="study file, or a name in studies/ (e.g. width)")
+    r.add_argument("--scale", default="default", choices=study.SCALES)
+    r.add_argument("--jobs", type=int, default=1, help="parallel workers (default 1)")
+    r.add_argument("--backend", default="loky", choices=runner.BACKENDS)
+    r.add_argument("--scheduler", help="dask scheduler address tcp://HOST:PORT (default: a "
+                   "LocalCluster on 127.0.0.1 with --jobs workers)")
+    r.add_argument("--out", default="results", help="results folder (default results)")
+    r.add_argument("--fresh", action="store_true",
+                   help="move the stored table aside (never deleted) and start over")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a study key, e.g. --set grid.width=[1,2,4] (TOML value)")
+    r.add_argument("--batch-size", type=int, help="max networks per batch (default: by memory)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    r.add_argument("--yes", action="store_true", help="start even a very large study")
+    r.add_argument("-v", "--verbose", action="store_true", help="log every batch")
+
+    ls = sub.add_parser("list", help="studies with runs stored / total per scale")
+    ls.add_argument("--studies", default="studies", help="folder of study files")
+    ls.add_argument("--out", default="results")
+
+    sh = sub.add_parser("show", help="best and median test error per configuration")
+    sh.add_argument("study")
+    sh.add_argument("--scale", default="default", choices=study.SCALES)
+    sh.add_argument("--out", default="results")
+
+    pl = sub.add_parser("plot", help="redraw one study's figure from its table")
+    pl.add_argument("study")
+    pl.add_argument("--scale", default="default", choices=study.SCALES)
+    pl.add_argument("--out", default="results")
+
+    rp = sub.add_parser("report", help="write <out>/report.html from whatever is stored")
+    rp.add_argument("--out", default="results")
+    rp.add_argument("--studies", default="studies", help="folder of study files")
+    return p
+
+
+def _confirm(s: study.Study, pending: list, jobs: int) -> None:
+    seconds = sum(runner.estimate_seconds(r) for r in pending) / max(1, jobs)
+    if len(pending) > CONFIRM_RUNS or seconds > CONFIRM_SECONDS:
+        took = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+        raise UserError(
+            f"{s.path}: {len(pending):,} runs to train, about {took} on {jobs} worker(s); "
+            f"add --yes to start (or --scale smoke to try it small)"
+        )
+
+
+def cmd_run(args) -> int:
+    path = api.find_study(args.study)
+    s = study.load(path, args.scale, args.overrides)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UserError(f"`--batch-size` must be >= 1; got {args.batch_size}")
+    if args.scheduler and args.backend != "dask":
+        raise UserError("`--scheduler` needs `--backend dask`")
+    if args.fresh:
+        moved = store.move_aside(args.out, s.name)
+        if moved and not args.quiet:
+            print(f"moved the old results to {moved}")
+    done = set(store.read(args.out, s.name)["key"])
+    pending = [r for r in s.runs if r.key not in done]
+    if not args.yes:
+        _confirm(s, pending, args.jobs)
+    summary = runner.run_study(s, args.out, args.jobs, args.backend, args.scheduler,
+                               args.batch_size, progress=not args.quiet and sys.stderr.isatty())
+    if not args.quiet:
+        print(f"{s.name} ({args.scale}): {summary['trained']} runs trained in "
+              f"{summary['batches']} batches ({summary['seconds']:.1f} s), "
+              f"{summary['already']} already stored; table: {store.table_path(args.out, s.name)}")
+    return 0
+
+
+def cmd_list(args) -> int:
+    files = sorted(Path(args.studies).glob("*.toml"))
+    if not files:
+        print(f"no study files in {args.studies}/")
+        return 0
+    print(f"{'study':<12} {'figure':<11} " + " ".join(f"{sc:>15}" for sc in study.SCALES)
+          + "  title")
+    for f in files:
+        try:
+            loaded = {sc: study.load(f, sc) for sc in study.SCALES}
+        except UserError as err:
+            print(f"{f.stem:<12} invalid: {err}")
+            continue
+        first = loaded["default"]
+        keys = set(store.read(args.out, first.name)["key"])
+        counts = [f"{sum(r.key in keys for r in s.runs)}/{len(s.runs)}" for s in loaded.values()]
+        print(f"{first.name:<12} {first.figure:<11} " + " ".join(f"{c:>15}" for c in counts)
+              + f"  {first.title}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    from uat import summary
+
+    s = study.load(api.find_study(args.study), args.scale)
+    df = api.table(s, args.out)
+    if df.empty:
+        print(f"{s.name} ({args.scale}): nothing stored yet; uat run {args.study} "
+              f"--scale {args.scale}")
+        return 0
+    print(f"{s.title}  [{s.name}, {args.scale}: {len(df)}/{len(s.runs)} runs stored]")
+    print(summary.by_config(df).to_string(index=False))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from uat import plots
+
+    s = study.load(api.find_study(args.study), args.scale)
+    for path in plots.draw(s, api.table(s, args.out), args.out):
+        print(path)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from uat import report
+
+    print(report.write(args.out, args.studies))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "plot": cmd_plot,
+            "report": cmd_report}
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt  # stop like Ctrl-C: finished batches are kept
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        return COMMANDS[args.command](args)
+    except runner.Interrupted as err:
+        print(err, file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except UserError as err:
+        print(f"uat {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
