@@ -173,3 +173,13 @@ def test_plan_packs_by_shape_and_splits_for_workers(tiny):
     assert all(len({r.batch_group for r in b.runs}) == 1 for b in batches)
     assert len(runner.plan(runs[:4], jobs=4)) >= 2
     assert all(len(b.runs) == 1 for b in runner.plan(runs, batch_size=1))
+
+
+def test_a_fixed_point_set_never_shares_a_batch_with_sampled_data(tmp_path):
+    """xor is four fixed points whatever n_train; moons has n_train (found by the lecture study)."""
+    path = tmp_path / "mix.toml"
+    path.write_text(TINY.replace('target = ["sin(freq=1)", "abs"]', 'target = ["xor", "moons"]')
+                    .replace('activation = ["tanh", "relu"]', 'activation = ["sigmoid"]'))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 0
+    df = store.read(tmp_path / "o", "tiny")
+    assert len(df) == 16 and df["accuracy"].notna().all()

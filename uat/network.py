@@ -91,27 +91,49 @@ def unpack(theta: np.ndarray, shape: Shape) -> tuple[list[np.ndarray], list[np.n
     return W, B
 
 
-def init(shape: Shape, seeds, dtype=np.float64) -> np.ndarray:
+def init(shape: Shape, seeds, dtype=np.float64, X: np.ndarray | None = None) -> np.ndarray:
     """Draw each member's parameters from its own seed: theta: (k, P).
 
     Hidden weights ~ N(0, gain / n_{l-1}) with the activation's gain (2 for ReLU-like: He et
-    al. 2015, arXiv:1502.01852; 1 otherwise: LeCun/Xavier-style); hidden biases are drawn the
-    same way rather than set to 0, so the units' kinks and centres start spread over the
-    input domain instead of stacked at the origin (cf. Kogan et al. 2025, arXiv:2512.08091).
-    Output weights ~ N(0, 1 / n_{L-1}), output bias 0. Draws are made in float64 and then cast,
-    so float32 and float64 runs start from the same network.
+    al. 2015, arXiv:1502.01852; 1 otherwise: LeCun-style); output weights ~ N(0, 1 / n_{L-1}),
+    output bias 0. Draws are made in float64 and then cast, so float32 and float64 runs start
+    from the same network.
+
+    Hidden biases: with the training inputs X ((k, n_0, n_s) or (n_0, n_s)), layer by layer
+    each unit's bias is set so that its pre-activation crosses 0 at a random quantile
+    (uniform in [0.1, 0.9]) of its own values on X: no unit starts dead (a ReLU that is off on
+    every sample gets no gradient, and a width-1 ReLU net then never leaves the constant) or
+    saturated. A data-dependent initialisation in the spirit of Lu et al. 2020's fix for
+    dying ReLUs (arXiv:1903.06733). Without X, hidden biases are drawn like the weights.
     """
     seeds = list(seeds)
     theta = np.empty((len(seeds), shape.n_params))
-    gain, L = shape.act.init_gain, shape.depth + 1
+    gain, L, f = shape.act.init_gain, shape.depth + 1, shape.act.f
     for i, seed in enumerate(seeds):
         rng = np.random.default_rng(seed)
         W, B = unpack(theta[i : i + 1], shape)
+        A = None if X is None else (X if X.ndim == 2 else X[i])[None].astype(np.float64)
         for l in range(L):
             std = np.sqrt((gain if l < L - 1 else 1.0) / W[l].shape[2])
             W[l][...] = rng.normal(0.0, std, W[l].shape)
             B[l][...] = rng.normal(0.0, std, B[l].shape) if l < L - 1 else 0.0
+            if A is not None and l < L - 1:
+                Z = W[l] @ A  # (1, n_l, n_{l-1}) @ (1, n_{l-1}, n_s) -> (1, n_l, n_s)
+                q = rng.uniform(0.1, 0.9, size=W[l].shape[1])
+                B[l][0, :, 0] = [-_crossing(z, qi) for z, qi in zip(Z[0], q, strict=True)]
+                A = f(Z + B[l])
     return theta.astype(dtype, copy=False)
+
+
+def _crossing(z: np.ndarray, q: float) -> float:
+    """A point between two distinct values of z near its q-quantile, so samples lie on both
+    sides (after a ReLU layer many values tie at the flat part; a kink on a tie kills the
+    unit). z: (n_s,)."""
+    values = np.unique(z)
+    if values.size < 2:
+        return float(values[0])
+    j = min(int(q * (values.size - 1)), values.size - 2)
+    return float(0.5 * (values[j] + values[j + 1]))
 
 
 def forward(theta: np.ndarray, X: np.ndarray, shape: Shape):

@@ -190,9 +190,20 @@ def lm_step(g: np.ndarray, H: np.ndarray, mu: np.ndarray):
     """
     P = g.shape[1]
     M = H + mu[:, None, None] * np.eye(P)  # (k, P, P)
-    delta = np.linalg.solve(M, -g[..., None])[..., 0]  # (k, P, P) \ (k, P, 1) -> (k, P)
+    try:
+        delta = np.linalg.solve(M, -g[..., None])[..., 0]  # (k, P, P) \ (k, P, 1) -> (k, P)
+    except np.linalg.LinAlgError:  # one member's system is singular: solve them one by one
+        delta = np.stack([_solve_one(Mi, -gi) for Mi, gi in zip(M, g, strict=True)])
     predicted = 0.5 * np.einsum("kp,kp->k", delta, mu[:, None] * delta - g)
     return delta, predicted
+
+
+def _solve_one(M: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """M x = b, or no step (x = 0, then rejected and the damping raised) if M is singular."""
+    try:
+        return np.linalg.solve(M, b)
+    except np.linalg.LinAlgError:
+        return np.zeros_like(b)
 
 
 def lm_damping(state: LMState, rho: np.ndarray, accepted: np.ndarray) -> LMState:
@@ -232,7 +243,11 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value):
         ok = np.isfinite(new) & (new < loss[idx]) & (predicted > 0)
         steps[idx] += 1
         sub = lm_damping(LMState(state.mu[idx], state.nu[idx]), np.nan_to_num(rho), ok)
-        state.mu[idx], state.nu[idx] = sub.mu, sub.nu
+        # keep mu above rounding relative to H's scale: a saturated net (BCE with p -> 0/1)
+        # has H -> 0, and a vanishing mu would leave H + mu I singular
+        floor = np.finfo(theta.dtype).eps * np.maximum(
+            np.max(np.diagonal(H[idx], axis1=1, axis2=2), axis=1), 1.0)
+        state.mu[idx], state.nu[idx] = np.maximum(sub.mu, floor), sub.nu
         acc = idx[ok]
         if acc.size:
             old = loss[acc]

@@ -72,8 +72,10 @@ class Run:
 
     @property
     def batch_group(self) -> tuple:
-        """Runs with equal groups can be trained in one batch (same shape, optimizer, data)."""
-        return (self.shape, self.optimizer, self.n_train, self.n_test)
+        """Runs with equal groups can be trained in one batch: same shape, optimizer, and
+        numbers of points (a fixed point set such as xor has its own, whatever n_train)."""
+        sizes = self.target if targets.get(self.target).finite else (self.n_train, self.n_test)
+        return (self.shape, self.optimizer, sizes)
 
 
 @dataclass(frozen=True)

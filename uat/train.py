@@ -122,7 +122,7 @@ def train_batch(
     Y = _stack([d.Y for d in data], dtype)
     if Y.ndim == 2:
         Y = np.broadcast_to(Y, (len(data), *Y.shape))
-    theta0 = network.init(shape, seeds, dtype)
+    theta0 = network.init(shape, seeds, dtype, X=X)
     if isinstance(cfg, optim.Adam):
         res = optim.minimize(
             cfg, theta0,
