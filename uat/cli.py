@@ -132,7 +132,7 @@ def cmd_plot(args) -> int:
     from uat import plots
 
     s = study.load(api.find_study(args.study), args.scale)
-    for path in plots.draw(s, api.table(s, args.out), args.out):
+    for path in plots.draw(s, args.out):
         print(path)
     return 0
 

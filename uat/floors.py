@@ -71,6 +71,9 @@ def for_study(the_study, out="results") -> pd.DataFrame:
     if new:
         path.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(path, index=False)
+    numbers = ["floor", "ceiling", "sup_floor", "barron", "variance"]
+    table[numbers] = table[numbers].apply(pd.to_numeric, errors="coerce").astype(float)
+    table["floor_exact"] = table["floor_exact"].astype(bool)
     keep = pd.MultiIndex.from_tuples(wanted, names=CONFIG)
     return table.set_index(CONFIG).loc[keep].reset_index()
 
