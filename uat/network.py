@@ -102,10 +102,11 @@ def init(shape: Shape, seeds, dtype=np.float64, X: np.ndarray | None = None) -> 
     Hidden biases: with the training inputs X ((k, n_0, n_s) or (n_0, n_s)), layer by layer
     each unit's bias is set so that its pre-activation crosses 0 at a quantile of its own
     values on X, stratified over the layer (unit j at a random point of the j-th of n_l equal
-    slices of [0.05, 0.95]), so the kinks start spread over the data: no unit starts dead (a ReLU that is off on
-    every sample gets no gradient, and a width-1 ReLU net then never leaves the constant) or
-    saturated. A data-dependent initialisation in the spirit of Lu et al. 2020's fix for
-    dying ReLUs (arXiv:1903.06733). Without X, hidden biases are drawn like the weights.
+    slices of [0.05, 0.95]), so the kinks start spread over the data: no unit starts dead
+    (a ReLU that is off on every sample gets no gradient, and a width-1 ReLU net then never
+    leaves the constant) or saturated. A data-dependent initialisation in the spirit of Lu
+    et al. 2020's fix for dying ReLUs (arXiv:1903.06733). Without X, hidden biases are drawn
+    like the weights.
     """
     seeds = list(seeds)
     theta = np.empty((len(seeds), shape.n_params))
@@ -120,7 +121,7 @@ def init(shape: Shape, seeds, dtype=np.float64, X: np.ndarray | None = None) -> 
             B[l][...] = rng.normal(0.0, std, B[l].shape) if l < L - 1 else 0.0
             if A is not None and l < L - 1:
                 Z = W[l] @ A  # (1, n_l, n_{l-1}) @ (1, n_{l-1}, n_s) -> (1, n_l, n_s)
-                n_l = W[l].shape[1]  # stratified: unit j's crossing in the j-th 1/n_l of the data
+                n_l = W[l].shape[1]  # stratified: unit j crosses in the j-th 1/n_l of the data
                 q = 0.05 + 0.9 * (np.arange(n_l) + rng.uniform(size=n_l)) / n_l
                 B[l][0, :, 0] = [-_crossing(z, qi) for z, qi in zip(Z[0], q, strict=True)]
                 A = f(Z + B[l])
