@@ -4,7 +4,9 @@ Each entry of `ACTIVATIONS` is a plain function (its keyword arguments are the s
 that returns a frozen `Activation`: `f` and `df` side by side, plus the facts uat.theory reads
 (polynomial degree, bounded, monotone, sigmoidal). `df(Z, A)` receives both the
 pre-activation `Z` and the output `A = f(Z)`; each docstring says which one it uses, so the
-backward pass never recomputes what the forward pass has.
+backward pass never recomputes what the forward pass has. Both take an optional `out=` array
+to write into: a training step then allocates nothing (a fresh megabyte-sized temporary costs
+page faults that dwarf the arithmetic).
 """
 
 import math
@@ -25,8 +27,8 @@ class Activation:
     """An activation function and what the theorems need to know about it."""
 
     name: str  # canonical spec, e.g. "leaky_relu(slope=0.01)"
-    f: Callable[[Array], Array]  # A = f(Z), elementwise
-    df: Callable[[Array, Array], Array]  # f'(Z) given (Z, A); see each function's docstring
+    f: Callable[..., Array]  # A = f(Z, out=None), elementwise
+    df: Callable[..., Array]  # f'(Z) = df(Z, A, out=None); see each function's docstring
     poly_degree: int | None  # degree if f is a polynomial (identity: 1), else None (Leshno 1993)
     bounded: bool  # sup |f| < inf (Hornik 1991)
     monotone: bool  # non-decreasing on R: width-1 nets are then monotone (THEORY.md 3.4)
@@ -38,13 +40,30 @@ class Activation:
         return self.poly_degree is not None
 
 
+def _into(value: Array, out: Array | None) -> Array:
+    """Return value, or copy it into out (for activations without an in-place form)."""
+    if out is None:
+        return value
+    np.copyto(out, value)
+    return out
+
+
+def _ones(Z, A, out=None):
+    return np.ones_like(Z) if out is None else _fill(out, 1.0)
+
+
+def _fill(out, value):
+    out.fill(value)
+    return out
+
+
 # Each function below builds one Activation. Derivatives say what they are computed from.
 
 
 def identity() -> Activation:
     """f(t) = t: no activation at all; every network is then an affine map (df from nothing)."""
     return Activation(
-        "identity", lambda Z: Z, lambda Z, A: np.ones_like(Z), 1, False, True, False
+        "identity", lambda Z, out=None: _into(Z, out), _ones, 1, False, True, False
     )
 
 
@@ -52,8 +71,9 @@ def relu() -> Activation:
     """f(t) = max(t, 0); df from A: 1 where A > 0."""
     return Activation(
         "relu",
-        lambda Z: np.maximum(Z, 0),
-        lambda Z, A: (A > 0).astype(Z.dtype),
+        lambda Z, out=None: np.maximum(Z, 0, out=out),
+        lambda Z, A, out=None: (A > 0).astype(Z.dtype) if out is None else np.greater(
+            A, 0, out=out),
         None, False, True, False, 2.0,
     )
 
@@ -64,8 +84,8 @@ def leaky_relu(slope: float = 0.01) -> Activation:
         raise SpecError(f"activation 'leaky_relu': 'slope' must be finite; got {slope}")
     return Activation(
         spec.canonical("leaky_relu", {"slope": slope}),
-        lambda Z: np.where(Z > 0, Z, slope * Z),
-        lambda Z, A: np.where(Z > 0, 1.0, slope).astype(Z.dtype),
+        lambda Z, out=None: _into(np.where(Z > 0, Z, slope * Z), out),
+        lambda Z, A, out=None: _into(np.where(Z > 0, 1.0, slope).astype(Z.dtype), out),
         1 if slope == 1 else None, False, slope >= 0, False, 2.0 / (1 + slope**2),
     )
 
@@ -73,21 +93,34 @@ def leaky_relu(slope: float = 0.01) -> Activation:
 def sigmoid() -> Activation:
     """f(t) = 1 / (1 + exp(-t)); df from A: A (1 - A)."""
     return Activation(
-        "sigmoid", special.expit, lambda Z, A: A * (1 - A), None, True, True, True
+        "sigmoid", lambda Z, out=None: special.expit(Z, out=out), _sigmoid_df,
+        None, True, True, True
     )
 
 
 def tanh() -> Activation:
     """f(t) = tanh(t); df from A: 1 - A^2."""
-    return Activation("tanh", np.tanh, lambda Z, A: 1 - A * A, None, True, True, True)
+    return Activation("tanh", lambda Z, out=None: np.tanh(Z, out=out), _tanh_df,
+                      None, True, True, True)
+
+
+def _tanh_df(Z, A, out=None):
+    out = np.multiply(A, A, out=out)
+    return np.subtract(1, out, out=out)  # 1 - A^2
+
+
+def _sigmoid_df(Z, A, out=None):
+    out = np.subtract(1, A, out=out)
+    out *= A  # A (1 - A)
+    return out
 
 
 def softplus() -> Activation:
     """f(t) = log(1 + exp(t)), computed without overflow; df from Z: sigmoid(Z)."""
     return Activation(
         "softplus",
-        lambda Z: np.logaddexp(0, Z),
-        lambda Z, A: special.expit(Z),
+        lambda Z, out=None: np.logaddexp(0, Z, out=out),
+        lambda Z, A, out=None: special.expit(Z, out=out),
         None, False, True, False, 2.0,
     )
 
@@ -98,8 +131,8 @@ def elu(alpha: float = 1.0) -> Activation:
         raise SpecError(f"activation 'elu': 'alpha' must be >= 0; got {alpha}")
     return Activation(
         spec.canonical("elu", {"alpha": alpha}),
-        lambda Z: np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0))),
-        lambda Z, A: np.where(Z > 0, 1.0, A + alpha).astype(Z.dtype),
+        lambda Z, out=None: _into(np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0))), out),
+        lambda Z, A, out=None: _into(np.where(Z > 0, 1.0, A + alpha).astype(Z.dtype), out),
         None, False, True, False, 2.0,
     )
 
@@ -115,8 +148,9 @@ def gelu() -> Activation:
     """
     return Activation(
         "gelu",
-        lambda Z: Z * special.ndtr(Z),
-        lambda Z, A: special.ndtr(Z) + Z * _INV_SQRT_2PI * np.exp(-0.5 * Z * Z),
+        lambda Z, out=None: _into(Z * special.ndtr(Z), out),
+        lambda Z, A, out=None: _into(
+            special.ndtr(Z) + Z * _INV_SQRT_2PI * np.exp(-0.5 * Z * Z), out),
         None, False, False, False, 2.0,
     )
 
@@ -124,38 +158,44 @@ def gelu() -> Activation:
 def swish() -> Activation:
     """f(t) = t sigmoid(t) (SiLU); df from Z and A: s + A (1 - s) with s = sigmoid(Z)."""
 
-    def df(Z, A):
+    def df(Z, A, out=None):
         s = special.expit(Z)
-        return s + A * (1 - s)
+        return _into(s + A * (1 - s), out)
 
-    return Activation("swish", lambda Z: Z * special.expit(Z), df, None, False, False, False, 2.0)
+    return Activation("swish", lambda Z, out=None: _into(Z * special.expit(Z), out), df,
+                      None, False, False, False, 2.0)
 
 
 def sin() -> Activation:
     """f(t) = sin(t); df from Z: cos(Z). Bounded, periodic, not monotone."""
-    return Activation("sin", np.sin, lambda Z, A: np.cos(Z), None, True, False, False)
+    return Activation("sin", lambda Z, out=None: np.sin(Z, out=out),
+                      lambda Z, A, out=None: np.cos(Z, out=out), None, True, False, False)
 
 
 def cos() -> Activation:
     """f(t) = cos(t); df from Z: -sin(Z)."""
-    return Activation("cos", np.cos, lambda Z, A: -np.sin(Z), None, True, False, False)
+    return Activation("cos", lambda Z, out=None: np.cos(Z, out=out),
+                      lambda Z, A, out=None: _into(-np.sin(Z), out), None, True, False, False)
 
 
 def gaussian() -> Activation:
     """f(t) = exp(-t^2); df from Z and A: -2 Z A. A bounded bump: not monotone."""
     return Activation(
-        "gaussian", lambda Z: np.exp(-Z * Z), lambda Z, A: -2 * Z * A, None, True, False, False
+        "gaussian", lambda Z, out=None: _into(np.exp(-Z * Z), out),
+        lambda Z, A, out=None: _into(-2 * Z * A, out), None, True, False, False
     )
 
 
 def square() -> Activation:
     """f(t) = t^2; df from Z: 2 Z. A polynomial of degree 2: never universal (Leshno 1993)."""
-    return Activation("square", lambda Z: Z * Z, lambda Z, A: 2 * Z, 2, False, False, False)
+    return Activation("square", lambda Z, out=None: np.multiply(Z, Z, out=out),
+                      lambda Z, A, out=None: _into(2 * Z, out), 2, False, False, False)
 
 
 def cubic() -> Activation:
     """f(t) = t^3; df from Z: 3 Z^2. Degree 3, monotone (and injective) but not universal."""
-    return Activation("cubic", lambda Z: Z * Z * Z, lambda Z, A: 3 * Z * Z, 3, False, True, False)
+    return Activation("cubic", lambda Z, out=None: _into(Z * Z * Z, out),
+                      lambda Z, A, out=None: _into(3 * Z * Z, out), 3, False, True, False)
 
 
 def poly(degree: int) -> Activation:
@@ -178,8 +218,9 @@ def poly(degree: int) -> Activation:
 
     return Activation(
         spec.canonical("poly", {"degree": degree}),
-        lambda Z: horner(coef, Z),
-        lambda Z, A: horner(coef[:-1], Z) if degree > 1 else np.ones_like(Z),
+        lambda Z, out=None: _into(horner(coef, Z), out),
+        lambda Z, A, out=None: _into(horner(coef[:-1], Z), out) if degree > 1 else _ones(
+            Z, A, out),
         degree, False, degree % 2 == 1, False,
     )
 

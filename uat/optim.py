@@ -125,52 +125,73 @@ def adam_init(theta: np.ndarray) -> AdamState:
     return AdamState(0, np.zeros_like(theta), np.zeros_like(theta))
 
 
-def adam_update(grad: np.ndarray, state: AdamState, cfg: Adam):
-    """One Adam step: returns (step to add to theta, new state). grad: (k, P)."""
+def adam_update(grad: np.ndarray, state: AdamState, cfg: Adam, out: np.ndarray | None = None):
+    """One Adam step: returns (step to add to theta, new state). grad: (k, P).
+
+    The moments are updated in place (the new state holds the same m and v arrays; a
+    training loop owns them) and the step is written into `out` when given: about a dozen
+    array operations and no allocation per step. Bias correction is folded into two scalars,
+    lr sqrt(1 - b2^t) / (1 - b1^t) and eps sqrt(1 - b2^t), which is Kingma & Ba's update
+    (sec. 2, "efficient version") written without the m_hat and v_hat arrays.
+    """
     t = state.t + 1
-    m = cfg.b1 * state.m + (1 - cfg.b1) * grad
-    v = cfg.b2 * state.v + (1 - cfg.b2) * (grad * grad)
-    # lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
-    step = (-cfg.lr / (1 - cfg.b1**t)) * m / (np.sqrt(v / (1 - cfg.b2**t)) + cfg.eps)
-    return step, AdamState(t, m, v)
+    m, v = state.m, state.v
+    tmp = np.empty_like(grad) if out is None else out
+    m *= cfg.b1
+    np.multiply(grad, 1 - cfg.b1, out=tmp)
+    m += tmp  # m = b1 m + (1 - b1) g
+    np.multiply(grad, grad, out=tmp)
+    tmp *= 1 - cfg.b2
+    v *= cfg.b2
+    v += tmp  # v = b2 v + (1 - b2) g^2
+    root = math.sqrt(1 - cfg.b2**t)
+    np.sqrt(v, out=tmp)
+    tmp += cfg.eps * root
+    np.divide(m, tmp, out=tmp)
+    tmp *= -cfg.lr * root / (1 - cfg.b1**t)
+    return tmp, AdamState(t, m, v)
 
 
 def _run_adam(cfg: Adam, theta, value_and_grad, value):
     k = theta.shape[0]
     theta = theta.copy()
     state = adam_init(theta)
-    steps = np.zeros(k, dtype=np.int64)
+    step = np.empty_like(theta)
+    stopped = np.full(k, cfg.steps, dtype=np.int64)  # step at which each member stopped
     status = np.full(k, "max_steps", dtype=object)
     active = np.ones(k, dtype=bool)
-    loss0 = best = last_best = None
+    limit = best = last_best = None
+
+    def stop(mask, why, t):
+        nonlocal active
+        status[mask], stopped[mask] = why, t
+        active = active & ~mask
+
     for t in range(cfg.steps):
         loss, grad = value_and_grad(theta)
-        if loss0 is None:
-            loss0 = loss.copy()
+        if limit is None:
+            limit = EXPLODE * loss
             best, last_best = loss.copy(), loss.copy()
-        bad = active & ~(loss <= EXPLODE * loss0)  # NaN compares False: caught here too
-        if bad.any():
-            status[bad], active = "diverged", active & ~bad
+        fine = loss <= limit  # NaN compares False: caught here too
+        if not fine.all():
+            stop(active & ~fine, "diverged", t)
         if cfg.gtol > 0:
-            small = active & (np.max(np.abs(grad), axis=1) <= cfg.gtol)
-            status[small], active = "converged", active & ~small
+            stop(active & (np.max(np.abs(grad), axis=1) <= cfg.gtol), "converged", t)
         if cfg.ftol > 0:
             np.fmin(best, loss, out=best)
             if t > 0 and t % cfg.window == 0:
-                stalled = active & (last_best - best <= cfg.ftol * last_best)
-                status[stalled], active = "converged", active & ~stalled
+                stop(active & (last_best - best <= cfg.ftol * last_best), "converged", t)
                 last_best = best.copy()
         if not active.any():
             break
-        step, state = adam_update(grad, state, cfg)
+        _, state = adam_update(grad, state, cfg, out=step)
         if not active.all():
             step[~active] = 0
         theta += step
-        steps += active
     loss = value(theta)
-    late = (status != "diverged") & ~(loss <= EXPLODE * loss0)  # the very last step blew up
+    late = (status != "diverged") & ~(loss <= limit)  # the very last step blew up
     status[late] = "diverged"
-    return OptimResult(theta, loss, steps, status)
+    return OptimResult(theta, loss, stopped, status)
 
 
 # ------------------------------------------------------------------- Levenberg-Marquardt

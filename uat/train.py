@@ -126,7 +126,7 @@ def train_batch(
     if isinstance(cfg, optim.Adam):
         res = optim.minimize(
             cfg, theta0,
-            value_and_grad=lambda th: network.loss_and_grad(th, X, Y, shape),
+            value_and_grad=network.gradient_fn(shape, X, Y),
             value=lambda th: network.losses(th, X, Y, shape),
         )
     else:
