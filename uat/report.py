@@ -242,11 +242,10 @@ def _acceptance(joined: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 def _draw(mod, joined: pd.DataFrame, s: study.Study, out) -> bytes:
-    """The study's figure as PNG bytes, saved as PNG and PDF like `uat plot` (plots.draw,
-    with the joined table computed once for figure, findings and floors)."""
+    """The study's figure as PNG bytes, saved as PNG and PDF like `uat plot` (the joined
+    table is computed once for figure, findings and floors)."""
     try:
-        plots.style()
-        return _png(plots.save(mod.figure(joined, s), out, s.name))
+        return _png(plots.draw(s, out, table=joined))
     finally:
         plt.close("all")  # also a figure left half drawn by a failure
 

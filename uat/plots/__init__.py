@@ -96,12 +96,13 @@ def save(fig, out, name: str) -> list[Path]:
     return paths
 
 
-def draw(the_study, out="results") -> list[Path]:
-    """Draw and save the study's figure; returns the files (none for figure = "none")."""
+def draw(the_study, out="results", table: pd.DataFrame | None = None) -> list[Path]:
+    """Draw and save the study's figure; returns the files (none for figure = "none").
+    `table`: the study's joined table if the caller has it already (see `joined`)."""
     mod = module(the_study)
     if mod is None:
         return []
-    j = joined(the_study, out)
+    j = joined(the_study, out) if table is None else table
     if j.empty:
         return []
     style()

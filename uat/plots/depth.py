@@ -159,9 +159,11 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
                  f"{r['best max|err| (any depth)']:.3g})." for _, r in
                  pd.concat([narrow, wide]).iterrows())
     )
+    missed = table[table["theory says"].str.contains("off|not |BELOW|does not", regex=True)]
     verdict = ("Width n stays on its floor at every depth and width n + 1 goes below it, as "
                "the minimum-width theorems say." if ok else
-               "Not every prediction is met; see the table (a narrow net below its floor would "
-               "be a bug; a width-(n+1) net that stays high is an optimizer limit).")
+               "Not met: " + "; ".join(f"n = {r.n}, {r.activation}, width {r.width}: "
+                                       f"{r['theory says']}" for _, r in missed.iterrows()) +
+               " (below a floor would be a bug; staying high is an optimizer limit).")
     return Findings(caption, table, verdict, ok)
 

@@ -56,7 +56,8 @@ def _prepare(joined: pd.DataFrame) -> pd.DataFrame:
 def figure(joined: pd.DataFrame, the_study):
     df = _prepare(joined)
     tlist = list(dict.fromkeys(df["target"]))
-    fig, axes = plt.subplots(2, len(tlist), figsize=(5.0 * len(tlist), 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, len(tlist), figsize=(max(12.0, 5.0 * len(tlist)), 6.4),
+                             squeeze=False)
     for c, target in enumerate(tlist):
         d = df[df["target"] == target]
         full = joined[joined["target"].str.endswith(f"teeth={teeth(target)})")]

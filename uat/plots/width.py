@@ -81,12 +81,12 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
     table = pd.DataFrame(rows)
     exact = table["width 1"] < 1e-20  # the activation represents the target with one unit
     falls = exact | (table["drop"] >= DROP)
-    below = joined[joined["test_mse"] < joined["floor"] * (1 - 1e-9)]
+    below = joined[joined["floor"].notna() & (joined["test_mse"] < joined["floor"] * (1 - 1e-9))]
     relu = table[(table["activation"] == "relu") & table["ceiling there"].notna()]
     reached = relu[relu["best"] <= relu["ceiling there"] * 1.10]
     has_barron = joined[joined["barron"].notna() & (joined["depth"] == 1)]
     g = has_barron.groupby(["target", "activation", "width"])
-    under = g["test_mse"].min() <= g["barron"].first()
+    under = g["test_mse"].min().to_numpy() <= g["barron"].first().to_numpy()
     caption = (
         f"Best test MSE over seeds and optimizers falls by at least {DROP:.0f}x from width 1 "
         f"for {int(falls.sum() - exact.sum())} of {int((~exact).sum())} target/activation pairs "
