@@ -57,13 +57,17 @@ SLOW = TINY.replace('optimizer = ["adam(lr=1e-2, steps=100)", "lm(steps=30)"]',
                     "seed = [0, 1]", "seed = [0, 1, 2, 3, 4]").replace("[2, 4]", "[8, 16]")
 
 
-def start_and_wait_for_rows(path, out, *extra):
-    proc = uat_popen("run", path, "--out", out, "--quiet", "--batch-size", "1", *extra)
+def start_and_wait_for_rows(tmp_path):
+    """Write the slow study, start `uat run` on it, return once two rows are stored:
+    (study path, out folder, the running process)."""
+    path, out = tmp_path / "tiny.toml", tmp_path / "out"
+    path.write_text(SLOW)
+    proc = uat_popen("run", path, "--out", out, "--quiet", "--batch-size", "1")
     table = store.table_path(out, "tiny")
     deadline = time.time() + 60
     while time.time() < deadline:
         if table.exists() and table.read_text().count("\n") >= 3:  # header + 2 rows
-            return proc
+            return path, out, proc
         if proc.poll() is not None:
             break
         time.sleep(0.01)
@@ -72,10 +76,7 @@ def start_and_wait_for_rows(path, out, *extra):
 
 
 def test_sigkill_then_resume_loses_and_redoes_nothing(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(SLOW)
-    out = tmp_path / "out"
-    proc = start_and_wait_for_rows(path, out)
+    path, out, proc = start_and_wait_for_rows(tmp_path)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = store.read(out, "tiny")
@@ -94,10 +95,7 @@ def test_sigkill_then_resume_loses_and_redoes_nothing(tmp_path):
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):
-    path = tmp_path / "tiny.toml"
-    path.write_text(SLOW)
-    out = tmp_path / "out"
-    proc = start_and_wait_for_rows(path, out)
+    path, out, proc = start_and_wait_for_rows(tmp_path)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
