@@ -29,7 +29,8 @@ test-slow: $(STAMP)  ## heavy tests only
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-study-%: $(STAMP)  ## e.g. make study-width SCALE=smoke JOBS=2
+# a static pattern rule: make ignores implicit rules for .PHONY targets
+$(addprefix study-,$(STUDIES)): study-%: $(STAMP)  ## e.g. make study-width SCALE=smoke JOBS=2
 	$(BIN)/uat run studies/$*.toml --scale $(SCALE) --jobs $(JOBS) --out $(OUT) --yes
 
 studies: $(addprefix study-,$(STUDIES))
