@@ -23,7 +23,7 @@ import joblib
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from uat import store, study, targets, train
+from uat import study, targets, train
 from uat.errors import UserError
 
 log = logging.getLogger("uat.runner")
@@ -166,6 +166,8 @@ def run_study(
     Returns a summary dict (runs total/stored/trained, batches, seconds). Raises Interrupted on
     Ctrl-C, after the finished batches are safely stored.
     """
+    from uat import store  # pandas: needed here, not in the workers that import this module
+
     if jobs < 1:
         raise UserError(f"`--jobs` must be >= 1; got {jobs}")
     name = the_study.name

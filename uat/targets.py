@@ -36,7 +36,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import special
-from scipy.stats import qmc
 
 from uat import spec
 from uat.errors import SpecError, UserError
@@ -345,6 +344,8 @@ def _sobol(d: int, n: int, rng: np.random.Generator) -> Array:
     """The first n points (n, d) of a scrambled Sobol sequence in [0, 1)^d."""
     if n == 0:
         return np.empty((0, d))
+    from scipy.stats import qmc  # here, not at the top: scipy.stats costs 0.5 s to import
+
     return qmc.Sobol(d, scramble=True, seed=rng).random_base2(max(0, (n - 1).bit_length()))[:n]
 
 
