@@ -19,6 +19,15 @@ CONFIG = ["target", "activation", "width", "depth", "n_train", "n_test"]
 COLUMNS = CONFIG + ["floor", "floor_kind", "floor_exact", "ceiling", "ceiling_kind",
                     "sup_floor", "sup_kind", "barron", "variance"]
 LN2 = math.log(2)
+BELOW_RTOL = 1e-9  # an exactly attained least-squares floor is reached to ~1e-11 relative
+BELOW_ATOL = 1e-24  # x the target's variance: floors of exactly representable targets are 0
+#                    up to rounding (a PAVA fit of a monotone target gives ~1e-34, not 0)
+
+
+def below(error, floor, variance):
+    """True where a trained error is below a floor of theory by more than rounding: a bug."""
+    return np.asarray(error) < (np.asarray(floor) * (1 - BELOW_RTOL)
+                                - BELOW_ATOL * np.asarray(variance))
 
 
 def _row(target: str, activation: str, width: int, depth: int, n_train: int,

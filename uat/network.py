@@ -231,19 +231,17 @@ def gradient_fn(shape: Shape, X: np.ndarray, Y: np.ndarray):
         W, B = unpack(theta, shape)
         dW, dB = unpack(grad, shape)
         layer = [np.empty((k, n, n_s), dt) for n in shape.sizes[1:]]
+        A = [X] + [np.empty_like(z) for z in layer[:-1]]  # A[0] = X, then hidden outputs
         ws.update(
-            theta=theta, grad=grad, W=W, B=B, dW=dW, dB=dB,
+            theta=theta, grad=grad, W=W, B=B, dW=dW, dB=dB, A=A,
             WT=[w.transpose(0, 2, 1) for w in W],
+            AT=[a.T if a.ndim == 2 else a.transpose(0, 2, 1) for a in A],  # views of A
             Z=layer,  # pre-activations Z[l]
-            A=[X] + [np.empty_like(z) for z in layer[:-1]],  # A[0] = X, hidden outputs
-            AT=[X.T if X.ndim == 2 else X.transpose(0, 2, 1)] +
-               [np.empty_like(z).transpose(0, 2, 1) for z in layer[:-1]],
             D=[np.empty_like(z) for z in layer],  # delta[l]
             T=[np.empty_like(z) for z in layer[:-1]],  # f'(Z[l])
             out=layer[-1] if affine else np.empty_like(layer[-1]),
             E=np.empty_like(layer[-1]),  # per-sample loss terms
         )
-        ws["AT"][1:] = [a.transpose(0, 2, 1) for a in ws["A"][1:]]
 
     def fn(theta):
         if ws.get("theta") is not theta:

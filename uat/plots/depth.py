@@ -6,7 +6,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import pyplot as plt
 
-from uat import activations, summary
+from uat import activations, floors, summary
 from uat.plots import THEORY, Findings, band
 
 SITS = 1.10  # "on its floor": best of seeds within this factor of the floor
@@ -117,7 +117,7 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
         if _is_poly(act):  # Kidger-Lyons: universal with depth; degree-d^L floors bound it
             row["max best/floor"] = (best_mse / fl).max()
             falls = bool((np.diff(best_mse.to_numpy()) < 0).all())
-            above = bool((best_mse >= fl * (1 - 1e-9)).all())
+            above = not floors.below(best_mse, fl, d["variance"].iloc[0]).any()
             good = falls and above
             claim = ("falls with depth, never below its degree-d^L floor" if good else
                      "does not fall with depth" if above else "BELOW its polynomial floor")
@@ -125,7 +125,8 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
         elif w <= n and n == 1:
             ratio = (best_mse / fl).max()
             row["max best/floor"] = ratio
-            good = bool(ratio <= SITS and (best_mse >= fl * (1 - 1e-9)).all())
+            under = floors.below(best_mse, fl, d["variance"].iloc[0]).any()
+            good = bool(ratio <= SITS and not under)
             claim = "on its floor at every depth" if good else "off its floor"
             ok &= good
         elif w <= n:

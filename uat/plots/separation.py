@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from uat import network, spec, summary, targets, theory
+from uat import floors, network, spec, summary, targets, theory
 from uat.network import Shape
 from uat.plots import THEORY, Findings, band
 
@@ -106,7 +106,7 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
             sup = g["max_abs_err"].min()
             pieces = [theory.relu_max_pieces([w] * L) for w, L in
                       g[["width", "depth"]].first().itertuples(index=False)]
-            below = int((best < fl * (1 - 1e-9)).sum())
+            below = int(floors.below(best, fl, sub["variance"].iloc[0]).sum())
             ok &= below == 0
             rows.append({"target": target, "family": fam, "params": list(best.index),
                          "max pieces": pieces, "best test MSE": [f"{v:.2g}" for v in best],
