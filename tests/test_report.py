@@ -89,9 +89,14 @@ def tiny_dir(tmp_path) -> Path:
 # ---------------------------------------------------------------- fast, no browser
 
 
-def test_choose_scale_most_runs_ties_to_larger():
+def test_choose_scale_most_runs_then_most_complete():
     assert report.choose_scale({"smoke": (4, 4), "default": (2, 40), "full": (0, 90)}) == "smoke"
-    assert report.choose_scale({"smoke": (4, 4), "default": (4, 40), "full": (0, 90)}) == "default"
+    assert report.choose_scale({"smoke": (4, 4), "default": (4, 40), "full": (0, 90)}) == "smoke"
+    # a finished default run also counts toward full (a superset): report default, complete
+    assert report.choose_scale({"smoke": (9, 9), "default": (540, 540), "full": (540, 1260)}) \
+        == "default"
+    assert report.choose_scale({"smoke": (9, 9), "default": (540, 540),
+                                "full": (1260, 1260)}) == "full"
     assert report.choose_scale({"smoke": (0, 4), "default": (0, 40), "full": (0, 90)}) == ""
 
 

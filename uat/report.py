@@ -154,9 +154,14 @@ class Entry(NamedTuple):
 
 
 def choose_scale(counts: dict) -> str:
-    """The scale with the most stored runs; ties go to the larger scale (full > default >
-    smoke); "" when nothing is stored. counts: {scale: (stored, total)}."""
-    best = max(study.SCALES, key=lambda sc: (counts.get(sc, (0, 0))[0], study.SCALES.index(sc)))
+    """The scale with the most stored runs; on a tie the most complete one (a smaller scale's
+    runs are usually part of the larger one's, so its runs count there too), then the larger
+    scale; "" when nothing is stored. counts: {scale: (stored, total)}."""
+    def rank(sc):
+        stored, total = counts.get(sc, (0, 0))
+        return stored, stored / total if total else 0.0, study.SCALES.index(sc)
+
+    best = max(study.SCALES, key=rank)
     return best if counts.get(best, (0, 0))[0] > 0 else ""
 
 
