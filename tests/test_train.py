@@ -111,3 +111,4 @@ def test_max_abs_err_and_mse_are_measured_on_test_points():
     out = network.predict(r.theta[None], X_TEST, shape)[0, 0]
     np.testing.assert_allclose(r.test_mse, np.mean((out - SIN.Y_test[0]) ** 2), rtol=1e-12)
     np.testing.assert_allclose(r.max_abs_err, np.max(np.abs(out - SIN.Y_test[0])), rtol=1e-12)
+

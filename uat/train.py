@@ -118,11 +118,12 @@ def train_batch(
     start = time.perf_counter()
     cfg = optim.get(optimizer)
     dtype = np.dtype(cfg.dtype)
-    X = _stack([d.X for d in data], dtype)
+    X64 = _stack([d.X for d in data], np.float64)
+    X = X64.astype(dtype, copy=False)
     Y = _stack([d.Y for d in data], dtype)
     if Y.ndim == 2:
         Y = np.broadcast_to(Y, (len(data), *Y.shape))
-    theta0 = network.init(shape, seeds, dtype, X=X)
+    theta0 = network.init(shape, seeds, dtype, X=X64)  # float32 and float64 start alike
     if isinstance(cfg, optim.Adam):
         res = optim.minimize(
             cfg, theta0,
@@ -133,7 +134,6 @@ def train_batch(
         gauss_newton, value = gauss_newton_fns(shape, X, Y)
         res = optim.minimize(cfg, theta0, gauss_newton=gauss_newton, value=value)
 
-    X64 = _stack([d.X for d in data], np.float64)
     Y64 = np.stack([np.asarray(d.Y, np.float64) for d in data])
     Xt = _stack([d.X_test for d in data], np.float64)
     Yt = np.stack([np.asarray(d.Y_test, np.float64) for d in data])
