@@ -11,7 +11,6 @@ from uat.network import Shape
 ACTS = [n for n in activations.ACTIVATIONS if n != "poly"] + ["poly(degree=3)"]
 KINKED = {"relu", "leaky_relu", "elu"}  # derivative jumps at 0: keep samples off the kinks
 H = 1e-4  # 5-point central differences in float64: error ~ H^4 f^(5) + 1e-16 |loss| / H
-MAX_FD_ERROR = {}  # the largest relative error seen per (activation, depth, loss), for the note
 
 
 def rel_error(exact, numeric):
@@ -64,9 +63,7 @@ def test_gradient_and_jacobian_match_finite_differences(activation, depth, outpu
         z = central(lambda t: network.forward(t, X, shape)[0][-1], theta, e)
         num_J[:, :, p] = z.reshape(len(theta), -1)
     err = max(rel_error(grad, num_grad), rel_error(J, num_J))
-    MAX_FD_ERROR[(activation, depth, output)] = err
     assert err <= 1e-6, f"max relative error {err:.2e}"
-    np.testing.assert_array_equal(Z_L, network.forward(theta, X, shape)[0][-1])
 
 
 def test_hand_worked_tiny_network():

@@ -38,7 +38,30 @@ def reference(tmp_path_factory):
 ], ids=["loky2", "threading", "batch1", "loky2-batch3", "dask"])
 def test_same_numbers_whatever_workers_backend_or_packing(how, tiny, tmp_path, reference):
     assert cli.main(["run", str(tiny), "--out", str(tmp_path / "o"), "--quiet", *how]) == 0
-    pd.testing.assert_frame_equal(numbers(tmp_path / "o"), reference)  # bit for bit
+    pd.testing.assert_frame_equal(numbers(tmp_path / "o"), reference, check_exact=True)  # bits
+
+
+def test_same_numbers_for_lm_on_a_wider_net_with_one_or_two_jobs(tmp_path):
+    """P = 193, 256 points: multithreaded BLAS rounds J^T J differently, so --jobs 1 must pin
+    it to one thread as the workers do (found in review)."""
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY.replace("[2, 4]", "[64]").replace('"abs"', '"cos"').replace(
+        '["adam(lr=1e-2, steps=100)", "lm(steps=30)"]', '["lm(steps=15)"]').replace(
+        "n_train = 32", "n_train = 256").replace("seed = [0, 1]", "seed = [0]"))
+    for jobs in ("1", "2"):
+        assert cli.main(["run", str(path), "--out", str(tmp_path / jobs), "--quiet", "--jobs",
+                         jobs]) == 0
+    pd.testing.assert_frame_equal(numbers(tmp_path / "1"), numbers(tmp_path / "2"),
+                                  check_exact=True)
+
+
+def test_fresh_refused_by_yes_keeps_the_table(tiny, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert cli.main(["run", str(tiny), "--out", str(out), "--quiet", "--scale", "smoke"]) == 0
+    code = cli.main(["run", str(tiny), "--out", str(out), "--fresh", "--set",
+                     f"grid.seed={list(range(1600))}"])
+    assert code == 2 and "add --yes" in capsys.readouterr().err
+    assert len(store.read(out, "tiny")) == 16
 
 
 def test_dask_with_an_external_scheduler(tiny, tmp_path, reference):
@@ -49,7 +72,7 @@ def test_dask_with_an_external_scheduler(tiny, tmp_path, reference):
         code = cli.main(["run", str(tiny), "--out", str(tmp_path / "o"), "--quiet",
                          "--backend", "dask", "--scheduler", cluster.scheduler_address])
     assert code == 0
-    pd.testing.assert_frame_equal(numbers(tmp_path / "o"), reference)
+    pd.testing.assert_frame_equal(numbers(tmp_path / "o"), reference, check_exact=True)
 
 
 SLOW = TINY.replace('optimizer = ["adam(lr=1e-2, steps=100)", "lm(steps=30)"]',
@@ -91,7 +114,7 @@ def test_sigkill_then_resume_loses_and_redoes_nothing(tmp_path):
     assert (kept["finished_at"].values == before["finished_at"].values).all()  # not retrained
     clean = tmp_path / "clean"
     assert uat_cmd("run", path, "--out", clean, "--quiet").returncode == 0
-    pd.testing.assert_frame_equal(numbers(out), numbers(clean))
+    pd.testing.assert_frame_equal(numbers(out), numbers(clean), check_exact=True)
 
 
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path):

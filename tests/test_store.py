@@ -1,7 +1,6 @@
 """uat.store: rows read back bit for bit, torn writes are cut off, keys are stored once."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from uat import store
@@ -44,6 +43,15 @@ def test_a_torn_last_line_is_ignored_and_cut_off(tmp_path):
     assert path.read_text().count("\n") == 3  # header + 2 whole rows
 
 
+def test_a_torn_header_is_cut_off_too(tmp_path):
+    """A writer killed in the middle of the very first (header) line."""
+    path = store.table_path(tmp_path, "s")
+    path.parent.mkdir(parents=True)
+    path.write_text("key,study,tar")
+    store.append(tmp_path, "s", [row("a")], batch="1")
+    assert list(store.read(tmp_path, "s")["key"]) == ["a"]
+
+
 def test_meta_refuses_another_definition_and_fresh_moves_aside(tmp_path):
     store.check_meta(tmp_path, "s", {"study": "s", "key_scheme": 1})
     with pytest.raises(UserError, match="key_scheme"):
@@ -65,4 +73,3 @@ def test_another_uat_version_table_is_refused(tmp_path):
 def test_empty_table_has_every_column(tmp_path):
     df = store.read(tmp_path, "nothing")
     assert df.empty and list(df.columns) == list(store.COLUMNS)
-    assert isinstance(df, pd.DataFrame)

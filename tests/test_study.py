@@ -105,7 +105,7 @@ BAD = {  # name: (replace this, with that) in TINY, and a word the message must 
     "bad scale key": ('[scale.smoke]\nseed = [0]', '[scale.smoke]\nsed = [0]', "scale.smoke.sed"),
     "spec not a string": ('"abs"]', '3]', "grid.target"),
     "not toml": ('[data]', '[data', "not valid TOML"),
-    "clashing grids": ('n_test = 64', 'n_test = 65', "data: "),
+    "clashing grids": ("n_test = 64", "n_test = 65", "grid.n_test: "),
     "lm too large": ('width = [2, 4]', 'width = [2000]', "use adam"),
 }
 

@@ -532,3 +532,16 @@ def test_predict_multi_output_and_validation():
     with pytest.raises(ValueError, match="`x`"):
         theory.isotonic_floor(x, Y)
     assert math.isfinite(p.mse_ceiling)
+
+
+def test_depth_zero_floor_averages_every_output():
+    """The circle map (1 -> 2): an affine model's floor is the mean of both outputs' floors
+    (found in review: only the first output was used)."""
+    from uat import floors, targets
+
+    row = floors._row("circle", "identity", 0, 0, 64, 128)
+    data = targets.sample(targets.get("circle"), 64, 128)
+    basis = np.stack([np.ones(128), data.X_test[0]], axis=1)
+    per = [np.mean((basis @ np.linalg.lstsq(basis, y, rcond=None)[0] - y) ** 2)
+           for y in data.Y_test]
+    np.testing.assert_allclose(row["floor"], np.mean(per), rtol=1e-12)

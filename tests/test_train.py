@@ -29,9 +29,9 @@ def test_batching_changes_nothing(optimizer):
     reverse = train.train_batch(shape, optimizer, seeds[::-1], TARGETS[::-1])[::-1]
     for i, seed in enumerate(seeds):
         alone = train.train_batch(shape, optimizer, [seed], [TARGETS[i]])[0]
-        for other in (together[i], reverse[i]):
-            np.testing.assert_allclose(other.theta, alone.theta, rtol=1e-12, atol=0)
-            np.testing.assert_allclose(other.test_mse, alone.test_mse, rtol=1e-12)
+        for other in (together[i], reverse[i]):  # the same bits, not just close
+            np.testing.assert_array_equal(other.theta, alone.theta)
+            assert other.test_mse == alone.test_mse
             assert other.steps == alone.steps and other.stop == alone.stop
 
 
@@ -99,7 +99,7 @@ def test_classification_errors_and_lm_on_logistic_regression():
     for r in res:
         np.testing.assert_allclose(r.train_loss, np.log(2), rtol=1e-9)
         np.testing.assert_allclose(r.test_ce, np.log(2), rtol=1e-9)
-        assert 0 <= r.accuracy <= 1
+        assert r.accuracy <= 0.75  # no line separates XOR (THEORY.md 6.1)
     two = train.train_batch(Shape(2, 2, 1, 1, "sigmoid", "sigmoid"), "lm(steps=300)", range(5),
                             [xor] * 5)
     assert max(r.accuracy for r in two) == 1.0 and min(r.test_ce for r in two) < 0.01

@@ -76,14 +76,14 @@ def cmd_run(args) -> int:
         raise UserError(f"`--batch-size` must be >= 1; got {args.batch_size}")
     if args.scheduler and args.backend != "dask":
         raise UserError("`--scheduler` needs `--backend dask`")
+    done = set() if args.fresh else set(store.read(args.out, s.name)["key"])
+    pending = [r for r in s.runs if r.key not in done]
+    if not args.yes:
+        _confirm(s, pending, args.jobs)  # before --fresh moves anything
     if args.fresh:
         moved = store.move_aside(args.out, s.name)
         if moved and not args.quiet:
             print(f"moved the old results to {moved}")
-    done = set(store.read(args.out, s.name)["key"])
-    pending = [r for r in s.runs if r.key not in done]
-    if not args.yes:
-        _confirm(s, pending, args.jobs)
     summary = runner.run_study(s, args.out, args.jobs, args.backend, args.scheduler,
                                args.batch_size, progress=not args.quiet and sys.stderr.isatty())
     if not args.quiet:

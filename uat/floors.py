@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from uat import store, targets, theory
+from uat import __version__, activations, store, targets, theory
 
 CONFIG = ["target", "activation", "width", "depth", "n_train", "n_test"]
 COLUMNS = CONFIG + ["floor", "floor_kind", "floor_exact", "ceiling", "ceiling_kind",
-                    "sup_floor", "sup_kind", "barron", "variance"]
+                    "sup_floor", "sup_kind", "barron", "variance", "uat_version"]
 LN2 = math.log(2)
 BELOW_RTOL = 1e-9  # an exactly attained least-squares floor is reached to ~1e-11 relative
 BELOW_ATOL = 1e-24  # x the target's variance: floors of exactly representable targets are 0
@@ -37,14 +37,15 @@ def _row(target: str, activation: str, width: int, depth: int, n_train: int,
     row = dict(zip(CONFIG, (target, activation, width, depth, n_train, n_test), strict=True))
     row.update(floor=np.nan, floor_kind="", floor_exact=False, ceiling=np.nan,
                ceiling_kind="", sup_floor=np.nan, sup_kind="", barron=np.nan,
-               variance=float(np.mean(np.var(data.Y_test, axis=1))))
+               variance=float(np.mean(np.var(data.Y_test, axis=1))), uat_version=__version__)
     if t.kind == "classification":
         if depth == 0 and t.finite and target.startswith("xor"):
             # logistic regression on the 4 XOR points: min mean BCE = ln 2 (THEORY.md 6.2)
             row.update(floor=LN2, floor_kind="cross-entropy ln 2", floor_exact=True)
         return row
-    if depth == 0:
-        row.update(floor=theory.affine_floor(data.X_test, data.Y_test[0]),
+    if depth == 0:  # an affine model; MSE averages over the outputs
+        row.update(floor=float(np.mean([theory.affine_floor(data.X_test, y)
+                                        for y in data.Y_test])),
                    floor_kind="affine", floor_exact=True)
         return row
     p = theory.predict(activation, width, depth, data.X_test, data.Y_test, n_out=t.n_out)
@@ -53,7 +54,7 @@ def _row(target: str, activation: str, width: int, depth: int, n_train: int,
                ceiling_kind=p.ceiling_kind or "", sup_floor=_nan(p.sup_floor),
                sup_kind=p.sup_kind or "")
     c_f = theory.barron_constant(target)
-    if c_f is not None and depth == 1:
+    if c_f is not None and depth == 1 and activations.get(activation).sigmoidal:  # Barron 1993
         radius = float(np.max(np.linalg.norm(data.X_test, axis=0)))  # domain inside B_r
         row["barron"] = theory.barron_bound(c_f, radius, width)
     return row
@@ -70,7 +71,8 @@ def for_study(the_study, out="results") -> pd.DataFrame:
     path = Path(store.study_dir(out, the_study.name)) / "theory.csv"
     cached = pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.exists() else None
     have = set()
-    if cached is not None and list(cached.columns) == COLUMNS:
+    if cached is not None and list(cached.columns) == COLUMNS:  # rows of older oracles go
+        cached = cached[cached["uat_version"].astype(str) == __version__]
         have = set(map(tuple, cached[CONFIG].astype(object).itertuples(index=False)))
     else:
         cached = None
@@ -79,7 +81,7 @@ def for_study(the_study, out="results") -> pd.DataFrame:
                       else [pd.DataFrame(new, columns=COLUMNS)], ignore_index=True)
     if new:
         path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(path, index=False)
+        store.atomic_write(path, table.to_csv(index=False).encode())
     numbers = ["floor", "ceiling", "sup_floor", "barron", "variance"]
     table[numbers] = table[numbers].apply(pd.to_numeric, errors="coerce").astype(float)
     table["floor_exact"] = table["floor_exact"].astype(bool)

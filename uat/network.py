@@ -55,6 +55,9 @@ class Shape:
     def act(self) -> Activation:
         return activations.get(self.activation)
 
+    def __getstate__(self):  # the cached Activation holds lambdas: rebuild it after unpickling
+        return {k: v for k, v in self.__dict__.items() if k not in ("act", "layout")}
+
     @property
     def loss(self) -> str:
         return "mse" if self.output == "affine" else "bce"

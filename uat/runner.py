@@ -181,12 +181,14 @@ def run_study(
     if not pending:
         return summary
     batches = plan(pending, batch_size, jobs)
-    blas = 1 if (jobs > 1 or backend == "dask") else None
+    # one BLAS thread per worker, and for --jobs 1 too: multithreaded OpenBLAS dgemm rounds
+    # J^T J differently once P >~ 100, which would make numbers depend on --jobs
+    blas = 1
     start = time.perf_counter()
     bar = _progress(len(pending), name, progress)
     try:
         with _backend(backend, jobs, scheduler):
-            if backend == "threading" and blas:
+            if backend == "threading":
                 stack = threadpool_limits(1)  # process-wide: set once, here
             else:
                 stack = contextlib.nullcontext()

@@ -98,7 +98,7 @@ def check_meta(out, study: str, meta: Mapping) -> None:
                 )
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, (json.dumps(dict(meta), indent=1) + "\n").encode())
+        atomic_write(path, (json.dumps(dict(meta), indent=1) + "\n").encode())
 
 
 def check_configs(table: pd.DataFrame, runs: Iterable) -> None:
@@ -115,7 +115,8 @@ def check_configs(table: pd.DataFrame, runs: Iterable) -> None:
                 )
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
+def atomic_write(path: Path, payload: bytes) -> None:
+    """Write a file so that readers see the old or the new content, never a part."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(payload)
@@ -154,7 +155,7 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
     path = table_path(out, study)
     with _lock(out, study):
         text = _whole_lines(path)
-        if text and os.path.getsize(path) != len(text.encode()):
+        if path.exists() and os.path.getsize(path) != len(text.encode()):
             with open(path, "r+b") as fh:  # cut off a torn last line left by a killed writer
                 fh.truncate(len(text.encode()))
         have = set(read(out, study)["key"]) if text else set()
@@ -166,7 +167,7 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
             pdir.mkdir(exist_ok=True)
             buf = io.BytesIO()
             np.savez(buf, **{r["key"]: params[r["key"]] for r in new if r["key"] in params})
-            _atomic_write(pdir / f"{batch}.npz", buf.getvalue())
+            atomic_write(pdir / f"{batch}.npz", buf.getvalue())
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         extra = {"study": study, "batch": batch, "uat_version": __version__, "finished_at": stamp}
         payload = _csv(({**r, **extra} for r in new), header=not text)

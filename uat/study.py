@@ -218,24 +218,24 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default") -> Study:
             run = Run(**dict(zip(axes, combo, strict=True)), n_train=n_train[0], n_test=n_test[0])
             if run.depth == 0:  # an affine model has no hidden layer: width means nothing
                 run = Run(**{**run.config(), "width": 0})
-            runs.setdefault(run.key, run)
-    for run in runs.values():
-        _check_run(path, run)
+            runs.setdefault(run.key, (run, where))
+    for run, where in runs.values():
+        _check_run(path, run, where)
     return Study(head["name"], head["title"], head["figure"], head.get("description", ""),
-                 scale, str(path), tuple(runs.values()))
+                 scale, str(path), tuple(run for run, _ in runs.values()))
 
 
-def _check_run(path, run: Run) -> None:
+def _check_run(path, run: Run, where: str) -> None:
     shape = run.shape
     if run.optimizer.startswith("lm(") and shape.n_params > MAX_LM_PARAMS:
-        _fail(path, "grid.optimizer",
+        _fail(path, f"{where}.optimizer",
               f"lm on width {run.width}, depth {run.depth} ({shape.n_params} parameters) would "
               f"solve a {shape.n_params}x{shape.n_params} system per step; use adam for "
               f"networks over {MAX_LM_PARAMS} parameters")
     try:
         _check_sample(run.target, run.n_train, run.n_test)
     except UserError as err:
-        _fail(path, "data", f"{run.target}: {err}")
+        _fail(path, f"{where}.n_test", f"{run.target}: {err}")
 
 
 @functools.lru_cache(maxsize=256)

@@ -64,9 +64,9 @@ def _regions(ax, cls, out):
     name = next((t for t in dict.fromkeys(cls["target"]) if t.startswith("moons")),
                 cls["target"].iloc[0])
     d = cls[cls["target"] == name]
-    t = targets.get(d["target"].iloc[0] if "(" in d["target"].iloc[0] else name)
+    t = targets.get(name)  # labels are specs too
     full = d.iloc[0]
-    data = targets.sample(targets.get(_full_target(cls, name)), int(full["n_train"]),
+    data = targets.sample(targets.get(name), int(full["n_train"]),
                           int(full["n_test"]))
     g = np.linspace(t.lo, t.hi, 160)
     GX = np.stack(np.meshgrid(g, g)).reshape(2, -1)
@@ -83,16 +83,6 @@ def _regions(ax, cls, out):
     ax.set_title(f"{name}: decision boundaries (test points)")
     ax.legend(fontsize=7, loc="lower left")
     ax.set_aspect("equal")
-
-
-def _full_target(df, short):
-    """The canonical spec behind a short label (labels drop default keys)."""
-    from uat import spec
-
-    for t in targets.TARGETS:
-        if short.split("(")[0] == t:
-            return spec.resolve(short, targets.TARGETS, "target").canonical
-    return short
 
 
 def _nmr_error(ax, reg):
@@ -115,7 +105,7 @@ def _nmr_error(ax, reg):
 
 def _nmr_fit(ax, reg, out):
     first = reg.iloc[0]
-    t = targets.get(_full_target(reg, first["target"]))
+    t = targets.get(first["target"])
     data = targets.sample(t, int(first["n_train"]), int(first["n_test"]))
     ppm = 2.75 + 2.25 * data.X_test[0]  # x in [-1, 1] <-> 0.5 .. 5.0 ppm (uat.targets.nmr)
     ax.plot(ppm, data.Y_test[0], color="0.2", linewidth=1.6, label="spectrum (target)")

@@ -60,7 +60,7 @@ def figure(joined: pd.DataFrame, the_study):
                              squeeze=False)
     for c, target in enumerate(tlist):
         d = df[df["target"] == target]
-        full = joined[joined["target"].str.endswith(f"teeth={teeth(target)})")]
+        full = joined[joined["target"] == targets.get(target).name]  # label -> canonical
         for r, metric in enumerate(["test_mse", "max_abs_err"]):
             ax = axes[r, c]
             deep = d[(d["width"] == 2)]
@@ -96,8 +96,7 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
     df = _prepare(joined)
     rows, ok = [], True
     for target, d in df.groupby("target", sort=False):
-        t = teeth(target)
-        full = joined[joined["target"].str.endswith(f"teeth={t})")]
+        full = joined[joined["target"] == targets.get(target).name]
         ex = exact_errors(full["target"].iloc[0], int(full["n_train"].iloc[0]),
                           int(full["n_test"].iloc[0]))
         for fam, sub in (("deep", d[d["width"] == 2]), ("shallow", d[d["depth"] == 1])):
