@@ -13,7 +13,6 @@ not depend on any of this: each member's random stream comes from its run key (u
 import contextlib
 import hashlib
 import logging
-import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -217,8 +216,4 @@ def _progress(total: int, name: str, enabled: bool):
 
     return tqdm(total=total, desc=name, unit="run", disable=not enabled, dynamic_ncols=True,
                 smoothing=0.05)
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 

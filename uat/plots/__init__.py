@@ -108,6 +108,3 @@ def draw(the_study, out="results", table: pd.DataFrame | None = None) -> list[Pa
     style()
     return save(mod.figure(j, the_study), out, the_study.name)
 
-
-def ratio_text(value: float) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3g}"

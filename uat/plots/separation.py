@@ -110,8 +110,12 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
             rows.append({"target": target, "family": fam, "params": list(best.index),
                          "max pieces": pieces, "best test MSE": [f"{v:.2g}" for v in best],
                          "best max|err|": [f"{v:.2g}" for v in sup], "below floor": below})
+            if fam == "shallow":  # fewer pieces than the sawtooth: a floor above 0 (Telgarsky)
+                short = [f for f, p in zip(fl, pieces, strict=True) if p < 2 * teeth(target)]
+                ok &= all(f > 0 for f in short)
         if ex is not None:
             k, mse, sup = ex
+            ok &= mse < 1e-20 * full["variance"].iloc[0]  # the hand-set net is the sawtooth
             rows.append({"target": target, "family": f"hand-set depth {k}", "params": [6 * k + 1],
                          "max pieces": [2**k], "best test MSE": [f"{mse:.2g}"],
                          "best max|err|": [f"{sup:.2g}"], "below floor": 0})
