@@ -76,7 +76,7 @@ def cmd_run(args) -> int:
         raise UserError(f"`--batch-size` must be >= 1; got {args.batch_size}")
     if args.scheduler and args.backend != "dask":
         raise UserError("`--scheduler` needs `--backend dask`")
-    done = set() if args.fresh else set(store.read(args.out, s.name)["key"])
+    done = set() if args.fresh else store.stored_keys(args.out, s.name)
     pending = [r for r in s.runs if r.key not in done]
     if not args.yes:
         _confirm(s, pending, args.jobs)  # before --fresh moves anything
@@ -107,7 +107,7 @@ def cmd_list(args) -> int:
             print(f"{f.stem:<12} invalid: {err}")
             continue
         first = loaded["default"]
-        keys = set(store.read(args.out, first.name)["key"])
+        keys = store.stored_keys(args.out, first.name)
         counts = [f"{sum(r.key in keys for r in s.runs)}/{len(s.runs)}" for s in loaded.values()]
         print(f"{first.name:<12} {first.figure:<11} " + " ".join(f"{c:>15}" for c in counts)
               + f"  {first.title}")

@@ -19,6 +19,7 @@ CONFIG = ["target", "activation", "width", "depth", "n_train", "n_test"]
 COLUMNS = CONFIG + ["floor", "floor_kind", "floor_exact", "ceiling", "ceiling_kind",
                     "sup_floor", "sup_kind", "barron", "variance", "uat_version"]
 LN2 = math.log(2)
+WITHIN = 1.10  # issue #5: "on" an exact floor means best of seeds within this factor
 BELOW_RTOL = 1e-9  # an exactly attained least-squares floor is reached to ~1e-11 relative
 BELOW_ATOL = 1e-24  # x the target's variance: floors of exactly representable targets are 0
 #                    up to rounding (a PAVA fit of a monotone target gives ~1e-34, not 0)

@@ -29,8 +29,8 @@ from uat import __version__, api, floors, plots, store, study, summary
 
 log = logging.getLogger(__name__)
 
-WITHIN = 1.10  # issue #5: best of seeds within 1.10x of an exact floor ...
-BELOW = 1e-9  # ... and never below it (relative): below would be a bug
+WITHIN = floors.WITHIN  # best of seeds within this factor of an exact floor ...
+BELOW = floors.BELOW_RTOL  # ... and never below it (relative): below would be a bug
 FALLBACK_ROWS = 30  # rows of the plain results table shown when a figure fails
 
 
@@ -199,7 +199,7 @@ def gather(path: Path, out) -> Entry:
     """Load one study file at every scale, pick the scale to report, draw and judge it."""
     try:
         loaded = {sc: study.load(path, sc) for sc in study.SCALES}
-        keys = set(store.read(out, loaded["default"].name)["key"])
+        keys = store.stored_keys(out, loaded["default"].name)
     except Exception as err:  # noqa: BLE001 - a broken file or table becomes an error section
         return Entry(path.stem, path.stem, "", _shown(path), "", "", {}, 0, None, None, None,
                      (_failure("reading the study file and its table", path.stem, err),))

@@ -22,7 +22,7 @@ import joblib
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from uat import study, targets, train
+from uat import optim, study, targets, train
 from uat.errors import UserError
 
 log = logging.getLogger("uat.runner")
@@ -49,10 +49,9 @@ def estimate_seconds(run: study.Run) -> float:
     on a 2-core reference machine: a fixed cost per step plus a cost per multiply-add."""
     shape = run.shape
     p, n = shape.n_params, run.n_train * shape.n_out
+    steps = optim.get(run.optimizer).steps
     if run.optimizer.startswith("lm("):
-        steps = int(run.optimizer.split("steps=")[1].split(",")[0])
         return steps * (2e-5 + 1.5e-9 * n * p * p + 3e-10 * p**3)
-    steps = int(run.optimizer.split("steps=")[1].split(",")[0])
     return steps * (4e-6 + 4e-9 * run.n_train * sum(shape.sizes) * max(shape.sizes))
 
 

@@ -59,14 +59,13 @@ def gauss_newton_fns(shape: Shape, X: np.ndarray, Y: np.ndarray):
         Z_L, J = network.output_jacobian(theta, _take(X, idx), shape)
         Yi = Y[idx]
         k, N = theta.shape[0], Yi.shape[1] * Yi.shape[2]
+        out = special.expit(Z_L) if bce else Z_L
+        loss = network._loss(Z_L, out, Yi, shape)  # the same formula as the trial `value`
+        r = (out - Yi).reshape(k, N)
         if bce:
-            p = special.expit(Z_L)
-            loss = np.mean(np.logaddexp(0, Z_L) - Yi * Z_L, axis=(1, 2))
-            r, JW = (p - Yi).reshape(k, N), J * (p * (1 - p)).reshape(k, N, 1)
-            c = 1.0 / N
+            JW, c = J * (out * (1 - out)).reshape(k, N, 1), 1.0 / N
         else:
-            r = (Z_L - Yi).reshape(k, N)
-            loss, JW, c = np.mean(r * r, axis=1), J, 2.0 / N
+            JW, c = J, 2.0 / N
         g = c * np.einsum("knp,kn->kp", J, r)  # J^T r: (k, N, P), (k, N) -> (k, P)
         H = c * (np.swapaxes(JW, 1, 2) @ J)  # (k, P, N) @ (k, N, P) -> (k, P, P)
         return loss, g, H

@@ -9,7 +9,7 @@ from matplotlib import pyplot as plt
 from uat import activations, floors, summary
 from uat.plots import THEORY, Findings, band, log2_width_axis
 
-ON_FLOOR = 1.10  # a plateau "on" its floor: best of seeds within this factor
+ON_FLOOR = floors.WITHIN  # a plateau "on" its floor: best of seeds within this factor
 
 
 def _degree(act: str):

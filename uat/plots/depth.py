@@ -9,12 +9,12 @@ from matplotlib import pyplot as plt
 from uat import activations, floors, summary
 from uat.plots import THEORY, Findings, band
 
-SITS = 1.10  # "on its floor": best of seeds within this factor of the floor
+SITS = floors.WITHIN  # "on its floor": best of seeds within this factor of the floor
 SUP_SLACK = 1e-3  # a sup floor is a continuum bound; grid-measured errors may dip this little
 
 
 def _is_poly(act: str) -> bool:
-    return activations.get(act).poly_degree is not None
+    return activations.get(act).is_polynomial
 
 
 def _panels(df: pd.DataFrame) -> list[tuple[int, str, str]]:

@@ -2,17 +2,15 @@
 a line cannot separate (XOR's best cross-entropy for logistic regression is exactly ln 2),
 and a fit of the ethyl-acetate 1H NMR spectrum vs width."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib import pyplot as plt
 
-from uat import summary, targets
+from uat import floors, summary, targets
 from uat.plots import THEORY, Findings, band, log2_width_axis, trained_output
 
-LN2 = math.log(2)
+LN2 = floors.LN2
 
 
 def _model(row) -> str:

@@ -83,7 +83,7 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
     falls = exact | (table["drop"] >= DROP)
     below = joined[floors.below(joined["test_mse"], joined["floor"], joined["variance"])]
     relu = table[(table["activation"] == "relu") & table["ceiling there"].notna()]
-    reached = relu[relu["best"] <= relu["ceiling there"] * 1.10]
+    reached = relu[relu["best"] <= relu["ceiling there"] * floors.WITHIN]
     has_barron = joined[joined["barron"].notna() & (joined["depth"] == 1)]
     g = has_barron.groupby(["target", "activation", "width"])
     under = g["test_mse"].min().to_numpy() <= g["barron"].first().to_numpy()
@@ -92,7 +92,8 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
         f"for {int(falls.sum() - exact.sum())} of {int((~exact).sum())} target/activation pairs "
         f"(median drop {np.median(table.loc[~exact, 'drop']):.3g}x; LM solid, Adam dashed); "
         f"{int(exact.sum())} pairs are represented exactly by a single unit (e.g. a sigmoid "
-        f"or tanh unit is the logistic step). At its best width ReLU is within 1.10x of its "
+        f"or tanh unit is the logistic step). At its best width ReLU is within "
+        f"{floors.WITHIN}x of its "
         f"uniform-knot ceiling (an achievable net) on {len(reached)} of {len(relu)} 1-D "
         f"targets. Barron's bound holds for {int(under.sum())} of {len(under)} "
         f"configurations where it applies; {len(below)} runs fell below an exact floor."
