@@ -30,12 +30,14 @@ def central(fn, theta, e):
 
 
 def problem(activation, depth, output, k=3, n_in=2, n_out=2, n_s=7):
-    """k members with different data and targets, far enough from every kink."""
+    """k members with different targets, far enough from every kink. Two outputs: each member
+    has its own inputs (k, n_in, n_s); one output (the back-propagation with W[L] folded into
+    the small matrices): the members share one input set (n_in, n_s), as in a width study."""
     shape = Shape(n_in, 3, depth, n_out, activation, output)
     for seed in range(100):
         rng = np.random.default_rng(seed)
         theta = network.init(shape, [seed, seed + 100, seed + 200])
-        X = rng.uniform(-1, 1, (k, n_in, n_s))
+        X = rng.uniform(-1, 1, (k, n_in, n_s) if n_out > 1 else (n_in, n_s))
         Z, _ = network.forward(theta, X, shape)
         far = all(np.min(np.abs(z)) > 1e-2 for z in Z[:-1])
         if activation.split("(")[0] not in KINKED or far:
@@ -47,13 +49,14 @@ def problem(activation, depth, output, k=3, n_in=2, n_out=2, n_s=7):
     return shape, theta, X, Y
 
 
+@pytest.mark.parametrize("n_in, n_out", [(2, 2), (1, 1)])
 @pytest.mark.parametrize("output", ["affine", "sigmoid"])
 @pytest.mark.parametrize("depth", [0, 1, 2, 3])
 @pytest.mark.parametrize("activation", ACTS)
-def test_gradient_and_jacobian_match_finite_differences(activation, depth, output):
-    shape, theta, X, Y = problem(activation, depth, output)
+def test_gradient_and_jacobian_match_finite_differences(activation, depth, output, n_in, n_out):
+    shape, theta, X, Y = problem(activation, depth, output, n_in=n_in, n_out=n_out)
     loss, grad = network.loss_and_grad(theta, X, Y, shape)
-    np.testing.assert_allclose(loss, network.losses(theta, X, Y, shape), rtol=1e-14)
+    np.testing.assert_array_equal(loss, network.losses(theta, X, Y, shape))  # to the bit
     Z_L, J = network.output_jacobian(theta, X, shape)
     num_grad, num_J = np.empty_like(grad), np.empty_like(J)
     for p in range(shape.n_params):
@@ -69,7 +72,7 @@ def test_gradient_and_jacobian_match_finite_differences(activation, depth, outpu
 def test_hand_worked_tiny_network():
     """1-1-1 tanh net, one sample x = 1, target y = 1, worked by hand."""
     shape = Shape(1, 1, 1, 1, "tanh")
-    theta = np.array([[0.5, 0.1, 2.0, -0.3]])  # W1, B1, W2, B2 in layout order
+    theta = np.array([[0.5, 0.1, 2.0, -0.3]])  # [W1 | B1], [W2 | B2] in layout order
     X, Y = np.ones((1, 1, 1)), np.ones((1, 1, 1))
     Z, A = network.forward(theta, X, shape)
     # Z1 = 0.5*1 + 0.1 = 0.6; A1 = tanh(0.6) = 0.5370495669980352
@@ -96,6 +99,11 @@ def test_shapes_and_layout():
     assert [b.shape for b in B] == [(4, 5, 1), (4, 5, 1), (4, 2, 1)]
     W[1][2, 0, 0] = 123.0  # views: writes land in theta
     assert 123.0 in theta[2]
+    # each layer is [W | B]: unit j's weights, then its bias, row after row
+    a, b = shape.spans[1]
+    np.testing.assert_array_equal(theta[:, a:b].reshape(4, 5, 6),
+                                  np.concatenate([W[1], B[1]], axis=2))
+    assert [m.shape for m in network.layers(theta, shape)] == [(4, 5, 4), (4, 5, 6), (4, 2, 6)]
     X = np.zeros((3, 11))  # one input set shared by all members
     assert network.predict(theta, X, shape).shape == (4, 2, 11)
     assert Shape(1, 1, 0).n_params == 2  # depth 0: an affine model
@@ -130,3 +138,15 @@ def test_bad_shapes(kwargs, word):
     base = dict(n_in=1, width=4, depth=1)
     with pytest.raises(UserError, match=word.replace("(", r"\(").replace(")", r"\)")):
         Shape(**{**base, **kwargs})
+
+
+@pytest.mark.parametrize("activation", ACTS)
+def test_derivative_may_overwrite_its_input(activation):
+    """gradient_fn writes f'(Z) over Z (one buffer less): every df must allow out=Z."""
+    act = activations.get(activation)
+    Z = np.linspace(-2, 2, 41).reshape(1, 1, 41) + 0.013  # off relu's kink at 0
+    A = act.f(Z)
+    buf = Z.copy()
+    got = act.df(buf, A, out=buf)
+    assert got is buf
+    np.testing.assert_array_equal(got, act.df(Z, A))

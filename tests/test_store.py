@@ -56,6 +56,9 @@ def test_meta_refuses_another_definition_and_fresh_moves_aside(tmp_path):
     store.check_meta(tmp_path, "s", {"study": "s", "key_scheme": 1})
     with pytest.raises(UserError, match="key_scheme"):
         store.check_meta(tmp_path, "s", {"study": "s", "key_scheme": 2})
+    # a table from before the [W | B] row layout: its stored networks would be misread
+    with pytest.raises(UserError, match="params_layout = None.*--fresh"):
+        store.check_meta(tmp_path, "s", {"study": "s", "key_scheme": 1, "params_layout": 2})
     store.append(tmp_path, "s", [row("a")], batch="1")
     moved = store.move_aside(tmp_path, "s")
     assert moved.exists() and (moved / "runs.csv").exists()

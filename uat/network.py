@@ -10,6 +10,10 @@ binary cross-entropy). Each member's parameters are one row of a flat array `the
 `W[l]` and `B[l]` are views into it, so an optimizer updates every layer of every member with
 one array operation, and Levenberg-Marquardt gets the flat vector it needs. Members never mix:
 member i's numbers are the same whether it is trained alone or among k others.
+
+Layer l is stored as the matrix [W[l] | B[l]]: (n_l, n_{l-1} + 1), row j = unit j's incoming
+weights, then its bias. Then Z[l] = [W[l] | B[l]] @ [A[l-1]; 1] is one matmul (BLAS) with no
+separate bias pass, and the gradient [dW[l] | dB[l]] = delta[l] @ [A[l-1]; 1]^T another.
 """
 
 from dataclasses import dataclass
@@ -22,6 +26,9 @@ from uat import activations
 from uat.activations import Activation
 from uat.errors import UserError
 
+# how a member's parameter row is laid out (stored with every results table, uat.store):
+# 2 = per layer the rows [W[l][j, :], B[l][j]]; 1 (before 2026-11-25) = all of W[l], then B[l]
+LAYOUT = 2
 OUTPUTS = ("affine", "sigmoid")  # affine + MSE for regression; sigmoid + BCE for classification
 
 
@@ -56,7 +63,7 @@ class Shape:
         return activations.get(self.activation)
 
     def __getstate__(self):  # the cached Activation holds lambdas: rebuild it after unpickling
-        return {k: v for k, v in self.__dict__.items() if k not in ("act", "layout")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("act", "spans")}
 
     @property
     def loss(self) -> str:
@@ -68,17 +75,24 @@ class Shape:
         return (self.n_in, *([self.width] * self.depth), self.n_out)
 
     @cached_property
-    def layout(self) -> tuple[tuple[int, int, int], ...]:
-        """Per layer l = 1..L: (start of W[l], start of B[l], end of B[l]) in a member's row."""
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """Per layer l = 1..L: (start, end) of [W[l] | B[l]] in a member's row."""
         spans, at = [], 0
         for n_prev, n_l in zip(self.sizes[:-1], self.sizes[1:], strict=True):
-            spans.append((at, at + n_l * n_prev, at + n_l * n_prev + n_l))
-            at += n_l * n_prev + n_l
+            spans.append((at, at + n_l * (n_prev + 1)))
+            at += n_l * (n_prev + 1)
         return tuple(spans)
 
     @property
     def n_params(self) -> int:
-        return self.layout[-1][2]
+        return self.spans[-1][1]
+
+
+def layers(theta: np.ndarray, shape: Shape) -> list[np.ndarray]:
+    """Views [W[l] | B[l]]: (k, n_l, n_{l-1} + 1) into theta: (k, P), for l = 1..L."""
+    k, sizes = theta.shape[0], shape.sizes
+    return [theta[:, a:b].reshape(k, sizes[l], sizes[l - 1] + 1)
+            for l, (a, b) in enumerate(shape.spans, start=1)]
 
 
 def unpack(theta: np.ndarray, shape: Shape) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -86,12 +100,16 @@ def unpack(theta: np.ndarray, shape: Shape) -> tuple[list[np.ndarray], list[np.n
 
     Writing into a view writes into theta (and into a gradient array laid out the same way).
     """
-    k, sizes = theta.shape[0], shape.sizes
-    W, B = [], []
-    for l, (w0, b0, b1) in enumerate(shape.layout, start=1):
-        W.append(theta[:, w0:b0].reshape(k, sizes[l], sizes[l - 1]))
-        B.append(theta[:, b0:b1].reshape(k, sizes[l], 1))
-    return W, B
+    M = layers(theta, shape)
+    return [m[..., :-1] for m in M], [m[..., -1:] for m in M]
+
+
+def augment(A: np.ndarray) -> np.ndarray:
+    """[A; 1]: A: (..., n, n_s) with a row of ones below, (..., n + 1, n_s), for the bias."""
+    out = np.empty((*A.shape[:-2], A.shape[-2] + 1, A.shape[-1]), A.dtype)
+    out[..., :-1, :] = A
+    out[..., -1, :] = 1
+    return out
 
 
 def init(shape: Shape, seeds, dtype=np.float64, X: np.ndarray | None = None) -> np.ndarray:
@@ -142,15 +160,6 @@ def _crossing(z: np.ndarray, q: float) -> float:
     return float(0.5 * (values[j] + values[j + 1]))
 
 
-def _mm(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """a @ b (batched), with an inner dimension of 1 done as a broadcast product: the same
-    single rounding per entry, but 2-4x faster than BLAS on these outer products (the first
-    layer of a 1-D net, and back-propagation through a single output)."""
-    if a.shape[-1] == 1:
-        return np.multiply(a, b, out=out)  # (k, n, 1) * (k, 1, n_s) -> (k, n, n_s)
-    return np.matmul(a, b, out=out)
-
-
 def forward(theta: np.ndarray, X: np.ndarray, shape: Shape):
     """Run the k networks on their inputs.
 
@@ -165,15 +174,16 @@ def forward(theta: np.ndarray, X: np.ndarray, shape: Shape):
     A : list of L+1 arrays, A[0] = X and A[l] = f(Z[l]) for hidden l; A[L] is the network
         output (Z[L] itself for affine output, sigmoid(Z[L]) for sigmoid output)
     """
-    W, B = unpack(theta, shape)
-    f, L = shape.act.f, len(W)
-    Z, A = [], [X]
+    M = layers(theta, shape)
+    f, L = shape.act.f, len(M)
+    Z, A, prev = [], [X], augment(X)
     for l in range(L):
-        z = _mm(W[l], A[l])  # (k, n_l, n_{l-1}) @ (k, n_{l-1}, n_s) -> (k, n_l, n_s)
-        z += B[l]
+        z = np.matmul(M[l], prev)  # (k, n_l, n_{l-1} + 1) @ (k, n_{l-1} + 1, n_s)
         Z.append(z)
         if l < L - 1:
-            A.append(f(z))
+            prev = np.empty((z.shape[0], z.shape[1] + 1, z.shape[2]), z.dtype)
+            prev[:, -1] = 1
+            A.append(f(z, out=prev[:, :-1]))
     A.append(Z[-1] if shape.output == "affine" else special.expit(Z[-1]))
     return Z, A
 
@@ -215,64 +225,94 @@ def loss_and_grad(theta: np.ndarray, X: np.ndarray, Y: np.ndarray, shape: Shape)
 def gradient_fn(shape: Shape, X: np.ndarray, Y: np.ndarray):
     """`loss_and_grad` for a training loop: theta -> (loss (k,), grad (k, P)).
 
-    Why: a step of a small network costs microseconds of arithmetic, so per-call overhead
-    and fresh temporaries (page faults on every megabyte allocated) dominate. The views W[l],
-    B[l] into theta and dW[l], dB[l] into the gradient, and buffers for Z, A, delta and f'(Z),
-    are made once per theta array (the loop updates theta in place); then a step allocates
-    nothing. The returned grad is overwritten by the next call. Same operations, in the same
-    order, as `forward` and `_loss`: the numbers agree to the bit.
+    Why: a step of a small network costs microseconds of arithmetic, so per-call overhead,
+    passes over (k, n_l, n_s) arrays and fresh temporaries (page faults) dominate. Views into
+    theta and the gradient, and buffers for Z, [A; 1] and delta, are made once per theta array
+    (the loop updates theta in place); then a step allocates nothing. Each layer is one matmul
+    forward and one backward (bias included, see the module docstring); f'(Z[l]) overwrites
+    Z[l]. With one output (m = 1) delta[L-1] = W[L]^T delta[L] * f'(Z[L-1]) is never formed:
+    the factor W[L][j] of unit j is applied to the small matrices it multiplies instead
+    ((k, n_l, n_{l-1}+1) and (k, n_{l-1}, n_l)), which saves two passes over the largest
+    arrays; for a one-hidden-layer net the backward pass then reads f'(Z[1]) once, in
+    f'(Z[1]) @ (delta[L] * [X; 1])^T. The returned grad is overwritten by the next call. The
+    forward pass is `forward`'s, operation for operation: losses agree to the bit.
     """
     f, df, L = shape.act.f, shape.act.df, shape.depth + 1
     affine = shape.output == "affine"
     n_out_ns = Y.shape[-2] * Y.shape[-1]
     scale = (2.0 if affine else 1.0) / n_out_ns
+    fold = shape.n_out == 1 and L > 1  # m = 1: fold W[L] into the small matrices
     ws = {}  # the workspace of the theta array last seen
 
     def setup(theta):
         k, n_s, dt = theta.shape[0], Y.shape[-1], theta.dtype
         grad = np.empty_like(theta)
-        W, B = unpack(theta, shape)
-        dW, dB = unpack(grad, shape)
-        layer = [np.empty((k, n, n_s), dt) for n in shape.sizes[1:]]
-        A = [X] + [np.empty_like(z) for z in layer[:-1]]  # A[0] = X, then hidden outputs
+        sizes = shape.sizes
+        Aa = [augment(X.astype(dt, copy=False))]  # [A[l]; 1], l = 0..L-1
+        for n in sizes[1:-1]:
+            a = np.empty((k, n + 1, n_s), dt)
+            a[:, -1] = 1
+            Aa.append(a)
+        M, dM = layers(theta, shape), layers(grad, shape)
         ws.update(
-            theta=theta, grad=grad, W=W, B=B, dW=dW, dB=dB, A=A,
-            WT=[w.transpose(0, 2, 1) for w in W],
-            AT=[a.T if a.ndim == 2 else a.transpose(0, 2, 1) for a in A],  # views of A
-            Z=layer,  # pre-activations Z[l]
-            D=[np.empty_like(z) for z in layer],  # delta[l]
-            T=[np.empty_like(z) for z in layer[:-1]],  # f'(Z[l])
-            out=layer[-1] if affine else np.empty_like(layer[-1]),
-            E=np.empty_like(layer[-1]),  # per-sample loss terms
+            theta=theta, grad=grad, M=M, dM=dM, Aa=Aa,
+            A=[a[..., :-1, :] for a in Aa],  # views: A[l] without the ones row
+            AaT=[np.swapaxes(a, -1, -2) for a in Aa],
+            WT=[np.swapaxes(m[..., :-1], 1, 2) for m in M],  # W[l]^T: (k, n_{l-1}, n_l)
+            Z=[np.empty((k, n, n_s), dt) for n in sizes[1:]],  # Z[l], then f'(Z[l]) in place
+            D=[np.empty((k, n, n_s), dt) for n in sizes[1:-1]],  # delta[l], hidden l
+            out=None if affine else np.empty((k, sizes[-1], n_s), dt),
+            E=np.empty((k, sizes[-1], n_s), dt),  # per-sample loss terms
+            delta=np.empty((k, sizes[-1], n_s), dt),  # delta[L]
         )
+        if fold:
+            # s_j = W[L][0, j] as a column: (k, n_{L-1}, 1), a view into theta
+            ws["s"] = np.swapaxes(M[-1][..., :-1], 1, 2)
+            if L == 2:
+                V = np.empty((k, sizes[0] + 1, n_s), dt)  # delta[L] * [X; 1]
+                ws.update(V=V, VT=np.swapaxes(V, 1, 2))
+            else:
+                ws["WTs"] = np.empty((k, sizes[-3], sizes[-2]), dt)  # W[L-1]^T diag(s)
 
     def fn(theta):
         if ws.get("theta") is not theta:
             setup(theta)
-        W, B, Z, A, D, T = ws["W"], ws["B"], ws["Z"], ws["A"], ws["D"], ws["T"]
+        M, dM, Aa, AaT, Z, D = ws["M"], ws["dM"], ws["Aa"], ws["AaT"], ws["Z"], ws["D"]
         for l in range(L):
-            _mm(W[l], A[l], out=Z[l])  # (k, n_l, n_{l-1}) @ (k, n_{l-1}, n_s)
-            Z[l] += B[l]
+            np.matmul(M[l], Aa[l], out=Z[l])  # (k, n_l, n_{l-1}+1) @ (k, n_{l-1}+1, n_s)
             if l < L - 1:
-                f(Z[l], out=A[l + 1])
-        out, E, delta = ws["out"], ws["E"], D[-1]
+                f(Z[l], out=ws["A"][l + 1])
+        E, delta = ws["E"], ws["delta"]
         if affine:
-            np.subtract(out, Y, out=delta)
+            np.subtract(Z[-1], Y, out=delta)
             np.multiply(delta, delta, out=E)
         else:  # sigmoid output and BCE: log(1 + e^z) - y z, as in `_loss`
-            special.expit(Z[-1], out=out)
+            out = special.expit(Z[-1], out=ws["out"])
             np.logaddexp(0, Z[-1], out=E)
-            E -= Y * Z[-1]
+            E -= np.multiply(Y, Z[-1], out=delta)
             np.subtract(out, Y, out=delta)
         loss = np.add.reduce(E, axis=(1, 2)) / n_out_ns
         delta *= scale
-        for l in range(L - 1, -1, -1):
-            _mm(delta, ws["AT"][l], out=ws["dW"][l])  # (k, n_l, n_s) @ (k, n_s, n_{l-1})
-            np.add.reduce(delta, axis=2, keepdims=True, out=ws["dB"][l])
-            if l > 0:
-                _mm(ws["WT"][l], delta, out=D[l - 1])  # (k, n_{l-1}, n_l) @ (k, n_l, n_s)
-                D[l - 1] *= df(Z[l - 1], A[l], out=T[l - 1])
-                delta = D[l - 1]
+        np.matmul(delta, AaT[L - 1], out=dM[L - 1])  # (k, m, n_s) @ (k, n_s, n_{L-1}+1)
+        for l in range(L - 2, -1, -1):  # hidden layers, from the last
+            G = df(Z[l], ws["A"][l + 1], out=Z[l])  # f'(Z[l]): (k, n_l, n_s)
+            if fold and l == L - 2:
+                if l == 0:  # one hidden layer: dM[0] = s * (G @ (delta * [X; 1])^T)
+                    np.multiply(delta, Aa[0], out=ws["V"])
+                    np.matmul(G, ws["VT"], out=dM[0])
+                else:  # delta[l] = s * (G * delta[L]); keep s out of the big array
+                    np.multiply(G, delta, out=G)
+                    np.matmul(G, AaT[l], out=dM[l])
+                    delta = G
+                dM[l] *= ws["s"]
+                continue
+            WT = ws["WT"][l + 1]
+            if fold and l == L - 3:  # the pending factor s of delta[L-1]
+                WT = np.multiply(WT, np.swapaxes(ws["s"], 1, 2), out=ws["WTs"])
+            np.matmul(WT, delta, out=D[l])  # (k, n_l, n_{l+1}) @ (k, n_{l+1}, n_s)
+            D[l] *= G
+            np.matmul(D[l], AaT[l], out=dM[l])  # (k, n_l, n_s) @ (k, n_s, n_{l-1}+1)
+            delta = D[l]
         return loss, ws["grad"]
 
     return fn
@@ -299,14 +339,13 @@ def output_jacobian(theta: np.ndarray, X: np.ndarray, shape: Shape):
     delta = np.broadcast_to(np.eye(m, dtype=theta.dtype)[None, :, :, None], (k, m, m, n_s))
     df = shape.act.df
     for l in range(len(W) - 1, -1, -1):
-        w0, b0, b1 = shape.layout[l]
+        a, b = shape.spans[l]
         n_l, n_prev = W[l].shape[1:]
-        A_prev = np.broadcast_to(A[l], (k, n_prev, n_s))
-        # dZ_L[o, s] / dW[l][i, j] = delta[l][i, o, s] * A[l-1][j, s]
+        A_prev = np.broadcast_to(augment(A[l]), (k, n_prev + 1, n_s))
+        # dZ_L[o, s] / d[W | B][l][i, j] = delta[l][i, o, s] * [A[l-1]; 1][j, s]
         d = np.moveaxis(delta, 1, -1)  # (k, m, n_s, n_l)
         outer = d[..., None] * np.swapaxes(A_prev, 1, 2)[:, None, :, None, :]
-        J[..., w0:b0] = outer.reshape(k, m, n_s, n_l * n_prev)  # (k, m, n_s, n_l, n_prev)
-        J[..., b0:b1] = d
+        J[..., a:b] = outer.reshape(k, m, n_s, n_l * (n_prev + 1))
         if l > 0:
             # (k, n_{l-1}, n_l) @ (k, n_l, m*n_s) -> (k, n_{l-1}, m, n_s)
             back = np.swapaxes(W[l], -1, -2) @ delta.reshape(k, n_l, m * n_s)

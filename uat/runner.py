@@ -22,7 +22,7 @@ import joblib
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from uat import optim, study, targets, train
+from uat import network, optim, study, targets, train
 from uat.errors import UserError
 
 log = logging.getLogger("uat.runner")
@@ -169,7 +169,8 @@ def run_study(
     if jobs < 1:
         raise UserError(f"`--jobs` must be >= 1; got {jobs}")
     name = the_study.name
-    store.check_meta(out, name, {"study": name, "key_scheme": study.KEY_SCHEME})
+    store.check_meta(out, name, {"study": name, "key_scheme": study.KEY_SCHEME,
+                                 "params_layout": network.LAYOUT})
     table = store.read(out, name)
     store.check_configs(table, the_study.runs)
     done = set(table["key"])

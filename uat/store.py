@@ -83,9 +83,11 @@ def stored_keys(out, study: str) -> set[str]:
 
 
 def check_meta(out, study: str, meta: Mapping) -> None:
-    """Refuse a table whose runs were written under another study definition or key scheme.
+    """Refuse a table whose runs were written under another study definition, key scheme or
+    parameter layout (its stored networks would be read wrongly).
 
-    `meta` = {"study": name, "key_scheme": int}; the first run writes it to meta.json.
+    `meta` = {"study": name, "key_scheme": int, "params_layout": int}; the first run writes it
+    to meta.json.
     """
     path = study_dir(out, study) / "meta.json"
     if path.exists():
