@@ -211,10 +211,10 @@ def targets_section(res: dict, total: float, quick: bool) -> list[str]:
         return side.name == "scikit-learn loop"
 
 
-    def check_error(name, results, a_pick, b_pick, key):
+    def check_error(name, results, a_pick, b_pick, key, a_label="uat jobs 2 float64"):
         mean, worst = error_ratio(results, a_pick, b_pick, key)
         b = next(r["side"].name for r in results if b_pick(r["side"]))
-        check(f"{name} uat jobs 2 float64 / {b} median {key} MSE, geometric mean over "
+        check(f"{name} {a_label} / {b} median {key} MSE, geometric mean over "
               f"{'depths' if name == 'W2' else 'widths'} (worst)", f"{mean:.3g} ({worst:.3g})",
               SAME, mean <= 1.05)
     if "W1" in res:
@@ -245,6 +245,12 @@ def targets_section(res: dict, total: float, quick: bool) -> list[str]:
         check(f"W3 fastest uat LM row ({who}) vs SciPy loop (1 core)", f"{x:.1f}x", ">= 10x",
               x >= 10)
         check_error("W3", res["W3"], is_jobs2_f64, named("SciPy"), "train")
+        scaled = named("uat jobs 1 (train_batch), lm(scale=True)")
+        if any(scaled(r["side"]) for r in res["W3"]):
+            x, who = _ratio(res["W3"], named("SciPy"), scaled)
+            check(f"W3 {who} vs SciPy loop (1 core)", f"{x:.1f}x", ">= 10x", x >= 10)
+            check_error("W3", res["W3"], scaled, named("SciPy"), "train",
+                        "uat lm(scale=True) jobs 1")
     if "scaling" in res:
         for name in ("networks", "n_s"):
             s = res["scaling"][name]["slope"]
@@ -281,8 +287,8 @@ def profile_section(prof: dict, tuned: dict) -> list[str]:
     for dt, rows in prof["rows"].items():
         for w, row in rows.items():
             row["tuned"], row["faults, tuned"] = tuned[dt][w]["step"], tuned[dt][w]["faults"]
-    keys = ["step", "faults", "tuned", "faults, tuned", "fixed", "tanh", "tanh'", "matmul",
-            "outer", "outer*", "other", "adam", "1 op", "rest"]
+    keys = ["step", "faults", "tuned", "faults, tuned", "fixed", "Z", "tanh", "tanh'", "out",
+            "back", "adam", "1 op", "rest"]
     out = [profile.__doc__.strip(), "", "Microseconds (fixed: ms; faults: per step):", ""]
     for dt, rows in prof["rows"].items():
         out += [f"{dt}:", "", *_table(["width", *keys], [

@@ -7,15 +7,14 @@ alone at the same shapes, into preallocated buffers (best of 5 loops), BLAS on o
   step      marginal µs per Adam step of train_batch;  faults  its minor page faults per step
             (a difference of two runs: noise can make it slightly negative)
   fixed     ms per train_batch call outside the steps (init, setup, final loss, test errors)
+  Z         the first layer, [W1 | B1] @ [X; 1]: (k, w, 2) @ (2, n_s), one matmul
   tanh      np.tanh(Z) on (k, w, n_s);  tanh'  1 - A*A (in place)
-  matmul    the 3 matmuls with an inner dimension > 1: W2 @ A1, delta @ A1^T, D1 @ X^T
-  outer     the 2 with inner dimension 1, W1 @ X (n_in = 1) and W2^T @ delta (n_out = 1), as
-            np.matmul;  outer*  the same as broadcast products (np.multiply)
-  other     the other passes over (k, w, n_s) backprop needs: Z += B, delta *= f'(Z), and
-            dB = sum over samples of delta
+  out       the two matmuls of the output layer: [W2 | B2] @ [A1; 1] and delta @ [A1; 1]^T
+  back      the first layer's gradient with W2 folded out (uat.network.gradient_fn):
+            delta * [X; 1] and f'(Z1) @ (delta * [X; 1])^T
   adam      the Adam update on (k, P), in place (11 elementwise calls)
   1 op      one tiny NumPy call (np.multiply of two (5, 1, 1) arrays into a buffer)
-  rest      step - (tanh + tanh' + matmul + outer* + other + adam): above the kernel floor
+  rest      step - (Z + tanh + tanh' + out + back + adam): above the kernel floor
             (Python, small ops, the loss, divergence checks, page faults)
   tuned     step, and faults, in a process started with MALLOC_MMAP_THRESHOLD_=2**28,
             MALLOC_TRIM_THRESHOLD_=2**30 (glibc keeps freed memory: no page faults)
@@ -66,15 +65,18 @@ def marginal(width: int, dtype: str, data, steps: tuple[int, int], k: int = K) -
 def kernels(width: int, dtype: str, reps: int) -> dict:
     """µs of the NumPy work a depth-1 step cannot avoid, at W1's shapes."""
     rng, dt = np.random.default_rng(0), np.dtype(dtype)
-    X = np.linspace(-1, 1, N_S, dtype=dt)[None]  # (1, n_s), shared by the members
-    W1, W2 = rng.standard_normal((K, width, 1)).astype(dt), rng.standard_normal((K, 1, width))
-    W2 = W2.astype(dt)
+    Xa = np.stack([np.linspace(-1, 1, N_S), np.ones(N_S)]).astype(dt)  # [X; 1], shared
+    M1 = rng.standard_normal((K, width, 2)).astype(dt)
+    M2 = rng.standard_normal((K, 1, width + 1)).astype(dt)
     Z = rng.standard_normal((K, width, N_S)).astype(dt)
-    A, buf, delta = np.tanh(Z), np.empty_like(Z), rng.standard_normal((K, 1, N_S)).astype(dt)
+    Aa = np.ones((K, width + 1, N_S), dt)
+    np.tanh(Z, out=Aa[:, :-1])
+    delta, out = rng.standard_normal((K, 1, N_S)).astype(dt), np.empty((K, 1, N_S), dt)
+    dM1, dM2 = np.empty((K, width, 2), dt), np.empty((K, 1, width + 1), dt)
+    V = np.empty((K, 2, N_S), dt)
     P = 3 * width + 1
     g, m, v, step, theta = (rng.random((K, P)).astype(dt) for _ in range(5))
     tiny, tiny_out = np.ones((K, 1, 1), dt), np.empty((K, 1, 1), dt)
-    B, dB, T = W1.copy(), np.empty_like(W1), np.tanh(Z)
 
     def adam():  # m, v moments; step = m_hat / (sqrt(v_hat) + eps); theta -= lr step
         np.multiply(m, 0.9, out=m)
@@ -90,28 +92,20 @@ def kernels(width: int, dtype: str, reps: int) -> dict:
         np.subtract(theta, step, out=theta)
 
     def tanh_prime():
-        np.multiply(A, A, out=buf)
-        np.subtract(1, buf, out=buf)
+        np.multiply(Aa[:, :-1], Aa[:, :-1], out=Z)
+        np.subtract(1, Z, out=Z)
 
-    def matmul():
-        np.matmul(W2, A, out=delta)
-        np.matmul(delta, A.transpose(0, 2, 1))
-        np.matmul(Z, X.T)
-
-    def other():
-        np.add(Z, B, out=buf)
-        np.multiply(buf, T, out=buf)
-        np.add.reduce(buf, axis=2, keepdims=True, out=dB)
+    def back():
+        np.multiply(delta, Xa, out=V)
+        np.matmul(Z, V.transpose(0, 2, 1), out=dM1)
 
     return {
-        "tanh": _best(lambda: np.tanh(Z, out=buf), reps),
+        "Z": _best(lambda: np.matmul(M1, Xa, out=Z), reps),
+        "tanh": _best(lambda: np.tanh(Z, out=Aa[:, :-1]), reps),
         "tanh'": _best(tanh_prime, reps),
-        "matmul": _best(matmul, reps),
-        "outer": _best(lambda: (np.matmul(W1, X, out=buf),
-                                np.matmul(W2.transpose(0, 2, 1), delta, out=buf)), reps),
-        "outer*": _best(lambda: (np.multiply(W1, X, out=buf),
-                                 np.multiply(W2.transpose(0, 2, 1), delta, out=buf)), reps),
-        "other": _best(other, reps),
+        "out": _best(lambda: (np.matmul(M2, Aa, out=out),
+                              np.matmul(delta, Aa.transpose(0, 2, 1), out=dM2)), reps),
+        "back": _best(back, reps),
         "adam": _best(adam, reps),
         "1 op": _best(lambda: np.multiply(tiny, tiny, out=tiny_out), reps),
     }
@@ -155,8 +149,7 @@ def profile(quick: bool) -> dict:
         calls = calls_per_step(data, steps)
     for table in rows.values():
         for row in table.values():
-            floor = sum(row[key] for key in ("tanh", "tanh'", "matmul", "outer*", "other",
-                                             "adam"))
+            floor = sum(row[key] for key in ("Z", "tanh", "tanh'", "out", "back", "adam"))
             row["rest"] = row["step"] - floor
     return {"rows": rows, "calls": calls, "packed": packed}
 
@@ -175,7 +168,6 @@ def suggestions(prof: dict, steps: int = 2000) -> list[str]:
         whole = total(rows, lambda r: r["step"])
         fixed = sum(r["fixed"] for r in rows.values()) / 1e3
         heap = whole - total(rows, lambda r: r["tuned"])
-        outer = total(rows, lambda r: r["outer"] - r["outer*"])
         rest = total(rows, lambda r: r["rest"])
         narrow = rows[min(rows)]
         out.append(
@@ -183,8 +175,7 @@ def suggestions(prof: dict, steps: int = 2000) -> list[str]:
             f"steps). Above the kernel floor ('rest'): {rest:.2f} s ({100 * rest / whole:.0f}%);"
             f" at width {min(rows)} a step costs as much as {narrow['step'] / one_op:.0f} tiny "
             f"NumPy calls. Page faults: a fault-free heap would save {heap:.2f} s "
-            f"({100 * heap / whole:.0f}%). Outer products by np.matmul instead of broadcast "
-            f"products would cost {outer:.2f} s more ({100 * outer / whole:.0f}%).")
+            f"({100 * heap / whole:.0f}%).")
     tanh = total(rows64, lambda r: r["tanh"]) - total(rows32, lambda r: r["tanh"])
     f32 = total(rows64, lambda r: r["step"]) - total(rows32, lambda r: r["step"])
     out.append(f"- float32 instead of float64 saves {f32:.2f} s of W1's steps, of which "

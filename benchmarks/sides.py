@@ -191,14 +191,17 @@ def scipy_lm(work, groups, data) -> dict:
 # -------------------------------------------------------------------------------------- uat
 
 
-def _optimizer(work, dtype: str) -> str:
-    """The work's uat optimizer spec with `dtype` arithmetic (Adam; LM is always float64)."""
-    return work.optimizer.replace("dtype='float64'", f"dtype='{dtype}'")
+def _optimizer(work, dtype: str, options: str = "") -> str:
+    """The work's uat optimizer spec with `dtype` arithmetic (Adam; LM is always float64),
+    and `options` ("key=value, ...") added."""
+    spec = work.optimizer.replace("dtype='float64'", f"dtype='{dtype}'")
+    return f"{spec[:-1]}, {options})" if options else spec
 
 
-def uat_batches(work, groups, data, dtype: str = "float64") -> dict:
-    """uat's engine in this process: one train.train_batch per group (jobs 1, no store)."""
-    optimizer, out = _optimizer(work, dtype), _empty()
+def uat_batches(work, groups, data, dtype: str = "float64", options: str = "") -> dict:
+    """uat's engine in this process: one train.train_batch per group (jobs 1, no store);
+    the groups' seeds, so `options` (e.g. "scale=True") keeps every initial network."""
+    optimizer, out = _optimizer(work, dtype, options), _empty()
     out["steps"] = []
     for g in groups:
         for m in train.train_batch(g.shape, optimizer, g.seeds, [data] * len(g.seeds)):

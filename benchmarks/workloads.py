@@ -113,11 +113,13 @@ def initial_parameters(shape: network.Shape, seeds: list[int], data) -> np.ndarr
         return seen[-1]
 
     real = network.init
-    with mock.patch.object(network, "init", spy):
-        train.train_batch(shape, "adam(steps=1)", seeds, [data] * len(seeds))
+    with mock.patch.object(network, "init", spy):  # float64: Adam's default is float32
+        train.train_batch(shape, "adam(steps=1, dtype='float64')", seeds, [data] * len(seeds))
     if len(seen) != 1:
         raise RuntimeError(f"train_batch called network.init {len(seen)} times; expected 1")
-    return seen[0].astype(np.float64)
+    if seen[0].dtype != np.float64:
+        raise RuntimeError(f"captured {seen[0].dtype} initial parameters; expected float64")
+    return seen[0]
 
 
 class Side(NamedTuple):
@@ -126,7 +128,7 @@ class Side(NamedTuple):
     name: str
     dtype: str
     fn: str  # a function of benchmarks.sides: fn(work, groups, data, **kwargs) -> errors
-    kwargs: dict = {}  # keyword arguments of fn (a shared default, never mutated)
+    kwargs: dict | None = None  # keyword arguments of fn
     threads: int = 1  # BLAS threads (and torch threads) of the process
     procs: int = 1  # worker processes (uat --jobs, joblib n_jobs)
     torch: bool = False  # also pin torch's intra-op threads
@@ -215,9 +217,10 @@ def measure(work: Work, side: Side) -> dict:
     """
     fn, tiny = getattr(sides, side.fn), work.tiny()
     with pinned(side):
-        fn(tiny, tiny.groups, tiny.data, **side.kwargs)
+        kwargs = side.kwargs or {}
+        fn(tiny, tiny.groups, tiny.data, **kwargs)
         start, cpu, busy = time.perf_counter(), own_seconds(), busy_seconds()
-        out = fn(work, work.groups, work.data, **side.kwargs)
+        out = fn(work, work.groups, work.data, **kwargs)
         out["seconds"] = time.perf_counter() - start
         out["cpu"] = own_seconds() - cpu
         out["others"] = max(0.0, busy_seconds() - busy - out["cpu"]) / out["seconds"]
@@ -289,11 +292,15 @@ def adam_sides(torch_sides: bool) -> list[Side]:
 
 
 def lm_sides() -> list[Side]:
+    """uat's default lm, and lm(scale=True) (Moré's damping scale, as MINPACK's): the same
+    seeds and initial parameters in both (train_batch takes them from the work's run keys)."""
     return [
         Side("SciPy least_squares(lm) loop", "float64", "scipy_lm"),
         Side("uat jobs 1 (train_batch)", "float64", "uat_batches"),
         Side("uat jobs 1 (train_batch)", "float64", "uat_batches", threads=2),
         Side("uat jobs 2 (run_study)", "float64", "uat_study", {"jobs": 2}, procs=2),
+        Side("uat jobs 1 (train_batch), lm(scale=True)", "float64", "uat_batches",
+             {"options": "scale=True"}),
     ]
 
 

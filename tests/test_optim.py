@@ -32,11 +32,13 @@ def quadratic(A, b):
     return gauss_newton, value
 
 
-def test_lm_solves_linear_least_squares():
+@pytest.mark.parametrize("spec", ["lm(steps=50)", "lm(steps=50, scale=True)"])
+def test_lm_solves_linear_least_squares(spec):
     rng = np.random.default_rng(0)
     A, b = rng.normal(size=(4, 30, 5)), rng.normal(size=(4, 30))
+    A[..., 0] *= 1e3  # badly scaled columns: what scale=True is for
     gn, value = quadratic(A, b)
-    res = optim.minimize(optim.get("lm(steps=50)"), np.zeros((4, 5)), gauss_newton=gn, value=value)
+    res = optim.minimize(optim.get(spec), np.zeros((4, 5)), gauss_newton=gn, value=value)
     for i in range(4):
         x, *_ = np.linalg.lstsq(A[i], b[i], rcond=None)
         best = np.mean((A[i] @ x - b[i]) ** 2)
@@ -88,6 +90,7 @@ def test_adam_divergence_freezes_member_and_returns():
         ("lm(tau=-1)", "'tau' must be a positive number"),
         ("sgd", "unknown optimizer 'sgd'"),
         ("lm(step=3)", "did you mean 'steps'"),
+        ("lm(scale=1)", "'scale' must be bool"),
     ],
 )
 def test_bad_optimizer_specs(text, word):

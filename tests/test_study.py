@@ -35,6 +35,17 @@ def test_key_ignores_spelling_but_not_values():
     assert a.rng_seed == int(a.key, 16)
 
 
+def test_keys_of_existing_runs_never_change():
+    """A run's key (and so its seed) is pinned: a new optimizer option with a default, such as
+    lm's `scale`, must not re-key the runs stored before it (uat.spec.canonical)."""
+    from uat import optim
+
+    a = study.Run("sin(freq=1.0)", "tanh", 4, 1, 0, optim.get("lm(steps=30)").name, 32, 64)
+    assert a.key == "b443976e3b194a7c"
+    b = study.Run(**{**a.config(), "optimizer": optim.get("lm(steps=30, scale=True)").name})
+    assert b.key != a.key
+
+
 def test_depth_zero_runs_collapse_over_width(tmp_path):
     p = tmp_path / "d0.toml"
     p.write_text(TINY.replace("depth = [1]", "depth = [0, 1]"))

@@ -174,18 +174,26 @@ def forward(theta: np.ndarray, X: np.ndarray, shape: Shape):
     A : list of L+1 arrays, A[0] = X and A[l] = f(Z[l]) for hidden l; A[L] is the network
         output (Z[L] itself for affine output, sigmoid(Z[L]) for sigmoid output)
     """
-    M = layers(theta, shape)
-    f, L = shape.act.f, len(M)
-    Z, A, prev = [], [X], augment(X)
-    for l in range(L):
-        z = np.matmul(M[l], prev)  # (k, n_l, n_{l-1} + 1) @ (k, n_{l-1} + 1, n_s)
-        Z.append(z)
-        if l < L - 1:
-            prev = np.empty((z.shape[0], z.shape[1] + 1, z.shape[2]), z.dtype)
-            prev[:, -1] = 1
-            A.append(f(z, out=prev[:, :-1]))
+    Z, Aa = _forward(theta, X, shape)
+    A = [X] + [a[..., :-1, :] for a in Aa[1:]]
     A.append(Z[-1] if shape.output == "affine" else special.expit(Z[-1]))
     return Z, A
+
+
+def _forward(theta: np.ndarray, X: np.ndarray, shape: Shape):
+    """Z[l] for l = 1..L and the layer inputs [A[l-1]; 1] (the last row ones), l = 1..L."""
+    M = layers(theta, shape)
+    f, L = shape.act.f, len(M)
+    Z, Aa = [], [augment(X)]
+    for l in range(L):
+        z = np.matmul(M[l], Aa[l])  # (k, n_l, n_{l-1} + 1) @ (k, n_{l-1} + 1, n_s)
+        Z.append(z)
+        if l < L - 1:
+            a = np.empty((z.shape[0], z.shape[1] + 1, z.shape[2]), z.dtype)
+            a[:, -1] = 1
+            f(z, out=a[:, :-1])
+            Aa.append(a)
+    return Z, Aa
 
 
 def predict(theta: np.ndarray, X: np.ndarray, shape: Shape) -> np.ndarray:
@@ -330,24 +338,27 @@ def output_jacobian(theta: np.ndarray, X: np.ndarray, shape: Shape):
     Returns
     -------
     Z_L : ndarray of shape (k, m, n_s)
-    J : ndarray of shape (k, m * n_s, P), J[i, o * n_s + s, p] = dZ_L[i, o, s] / dtheta[i, p]
+    J : ndarray of shape (k, m * n_s, P), J[i, o * n_s + s, p] = dZ_L[i, o, s] / dtheta[i, p];
+        a transposed view of a C-contiguous J^T: (k, P, m * n_s), whose rows are written with
+        the samples innermost (fast), and which J^T J and J^T r read as BLAS operands as is
     """
-    Z, A = forward(theta, X, shape)
+    Z, Aa = _forward(theta, X, shape)
     W, _ = unpack(theta, shape)
     k, m, n_s = Z[-1].shape
-    J = np.empty((k, m, n_s, shape.n_params), dtype=theta.dtype)
+    JT = np.empty((k, shape.n_params, m, n_s), dtype=theta.dtype)  # J^T: samples innermost
     delta = np.broadcast_to(np.eye(m, dtype=theta.dtype)[None, :, :, None], (k, m, m, n_s))
     df = shape.act.df
     for l in range(len(W) - 1, -1, -1):
         a, b = shape.spans[l]
         n_l, n_prev = W[l].shape[1:]
-        A_prev = np.broadcast_to(augment(A[l]), (k, n_prev + 1, n_s))
-        # dZ_L[o, s] / d[W | B][l][i, j] = delta[l][i, o, s] * [A[l-1]; 1][j, s]
-        d = np.moveaxis(delta, 1, -1)  # (k, m, n_s, n_l)
-        outer = d[..., None] * np.swapaxes(A_prev, 1, 2)[:, None, :, None, :]
-        J[..., a:b] = outer.reshape(k, m, n_s, n_l * (n_prev + 1))
+        # dZ_L[o, s] / d[W | B][l][i, j] = delta[l][i, o, s] * [A[l-1]; 1][j, s], written
+        # straight into J^T's rows of layer l: (k, n_l, n_{l-1} + 1, m, n_s)
+        block = np.reshape(JT[:, a:b], (k, n_l, n_prev + 1, m, n_s), copy=False)
+        np.multiply(delta[:, :, None], Aa[l][..., None, :, None, :], out=block)
         if l > 0:
             # (k, n_{l-1}, n_l) @ (k, n_l, m*n_s) -> (k, n_{l-1}, m, n_s)
             back = np.swapaxes(W[l], -1, -2) @ delta.reshape(k, n_l, m * n_s)
-            delta = back.reshape(k, n_prev, m, n_s) * df(Z[l - 1], A[l])[:, :, None, :]
-    return Z[-1], J.reshape(k, m * n_s, shape.n_params)
+            G = df(Z[l - 1], Aa[l][:, :-1])
+            delta = back.reshape(k, n_prev, m, n_s) * G[:, :, None, :]
+    return Z[-1], np.swapaxes(JT.reshape(k, shape.n_params, m * n_s), 1, 2)
+

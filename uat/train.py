@@ -61,13 +61,16 @@ def gauss_newton_fns(shape: Shape, X: np.ndarray, Y: np.ndarray):
         k, N = theta.shape[0], Yi.shape[1] * Yi.shape[2]
         out = special.expit(Z_L) if bce else Z_L
         loss = network._loss(Z_L, out, Yi, shape)  # the same formula as the trial `value`
-        r = (out - Yi).reshape(k, N)
+        r = (out - Yi).reshape(k, N, 1)
+        JT = np.swapaxes(J, 1, 2)  # (k, P, N), C-contiguous
         if bce:
             JW, c = J * (out * (1 - out)).reshape(k, N, 1), 1.0 / N
         else:
             JW, c = J, 2.0 / N
-        g = c * np.einsum("knp,kn->kp", J, r)  # J^T r: (k, N, P), (k, N) -> (k, P)
-        H = c * (np.swapaxes(JW, 1, 2) @ J)  # (k, P, N) @ (k, N, P) -> (k, P, P)
+        g = np.matmul(JT, r)[..., 0]  # J^T r: (k, P, N) @ (k, N, 1) -> (k, P)
+        g *= c
+        H = np.matmul(JT, JW)  # (k, P, N) @ (k, N, P) -> (k, P, P)
+        H *= c
         return loss, g, H
 
     def value(theta, idx):
