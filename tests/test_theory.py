@@ -495,6 +495,24 @@ def test_predict_bump_sup_floor():
     assert theory.predict("relu", 2, 4, Xs, np.exp(-np.sum(Xs**2, 0) / 0.18)).sup_floor is None
 
 
+def test_predict_sup_floor_from_the_samples_boundary():
+    """uat's test sets say which points are on the boundary (targets.Data.boundary): a Sobol
+    test set of the 2-D bump gets Johnson's floor too, close to the continuum's 0.49807, and
+    a grid's own boundary gives the same floor as the faces read off the grid."""
+    from uat import targets
+
+    data = targets.sample(targets.get("bump(dim=2, scale=0.3)"), 256, 1000)  # Sobol + faces
+    assert not data.boundary.all() and data.boundary.any()
+    p = theory.predict("relu", 2, 4, data.X_test, data.Y_test, boundary=data.boundary)
+    assert 0.45 < p.sup_floor <= 0.49807 + 1e-9
+    X, y = bump_grid(0.3, 41)
+    faces = (np.abs(X) == 1).any(axis=0)
+    assert theory.predict("tanh", 1, 3, X, y, boundary=faces).sup_floor == \
+        theory.predict("tanh", 1, 3, X, y).sup_floor
+    with pytest.raises(ValueError, match="boundary"):
+        theory.predict("relu", 2, 4, X, y, boundary=faces[:-1])
+
+
 def test_predict_floors_hold_for_actual_networks():
     """Random hidden layers with least-squares output weights are real nets: never below."""
     rng = np.random.default_rng(RNG_SEED)

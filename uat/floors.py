@@ -49,7 +49,8 @@ def _row(target: str, activation: str, width: int, depth: int, n_train: int,
                                         for y in data.Y_test])),
                    floor_kind="affine", floor_exact=True)
         return row
-    p = theory.predict(activation, width, depth, data.X_test, data.Y_test, n_out=t.n_out)
+    p = theory.predict(activation, width, depth, data.X_test, data.Y_test, n_out=t.n_out,
+                       boundary=data.boundary)
     row.update(floor=_nan(p.mse_floor), floor_kind=p.floor_kind or "",
                floor_exact=bool(p.floor_exact), ceiling=_nan(p.mse_ceiling),
                ceiling_kind=p.ceiling_kind or "", sup_floor=_nan(p.sup_floor),

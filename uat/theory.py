@@ -401,7 +401,8 @@ _ANALYTIC = frozenset({"sigmoid", "tanh", "softplus", "gelu", "swish", "sin", "c
 _SHARED_CEILINGS = ("uniform-knot PL", "polynomial degree")  # hidden units serve all outputs
 
 
-def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array) -> Prediction:
+def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array,
+                 boundary: Array | None) -> Prediction:
     """`predict` for one output; candidates are (value, kind, exact) lower bounds."""
     n, n_s = X.shape
     name, kw = spec.parse(act.name)
@@ -441,8 +442,8 @@ def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array) ->
     if n == 1 and act.monotone and (width == 1 or act.poly_degree == 1):
         sup, sup_kind = monotone_sup_floor(x, y), "monotone (width 1)"
     elif n >= 2 and width <= n and (act.poly_degree == 1 or "johnson" in _families(act)):
-        mask = _grid_boundary(X)
-        if mask is not None:
+        mask = _grid_boundary(X) if boundary is None else boundary
+        if mask is not None and mask.any():
             sup, sup_kind = sup_floor_narrow(X, y, mask), "Johnson (width <= n)"
     if not floors:
         return Prediction(None, None, False, ceiling, ceiling_kind, sup, sup_kind)
@@ -451,7 +452,8 @@ def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array) ->
     return Prediction(value, kind, is_exact, ceiling, ceiling_kind, sup, sup_kind)
 
 
-def predict(activation, width: int, depth: int, X, y, n_out: int = 1) -> Prediction:
+def predict(activation, width: int, depth: int, X, y, n_out: int = 1,
+            boundary=None) -> Prediction:
     """What theory says about the best net of this shape on this sample (THEORY.md 1-4).
 
     Floors (the largest valid one; an exact one when known): identity -> affine (exact);
@@ -462,8 +464,9 @@ def predict(activation, width: int, depth: int, X, y, n_out: int = 1) -> Predict
     ReLU / leaky -> uniform-knot PL with `width` pieces; 1-D analytic non-polynomial (tanh,
     sigmoid, softplus, ELU, GELU, swish, sin, cos, gaussian), depth 1 -> best polynomial of
     degree width - 1 (an infimum, approached with large weights). Sup floors: monotone width-1
-    (and affine) nets in 1-D; width <= n >= 2 with a Johnson activation on a tensor grid, whose
-    outer faces are taken as the boundary.
+    (and affine) nets in 1-D; width <= n >= 2 with a Johnson activation, given which samples
+    lie on the domain's boundary (`boundary`: (n_s,) bool, uat.targets.Data.boundary; without
+    it, the outer faces of a full tensor grid, and no sup floor for other point sets).
 
     activation : spec or Activation; width, depth : ints >= 1 (hidden layers of equal width);
     X : (n, n_s) or (n_s,); y : (n_s,) or (n_out, n_s). With n_out > 1 the MSE is the mean over
@@ -479,7 +482,12 @@ def predict(activation, width: int, depth: int, X, y, n_out: int = 1) -> Predict
         raise ValueError(f"`y` must have shape (n_s,) or (n_out, n_s) with n_out = {n_out}; "
                          f"got {np.shape(y)}")
     X, _ = check_inputs(X, Y[0])
-    parts = [_predict_one(act, width, depth, X, check_inputs(X, row)[1]) for row in Y]
+    if boundary is not None:
+        boundary = np.asarray(boundary)
+        if boundary.dtype != bool or boundary.shape != (X.shape[1],):
+            raise ValueError(f"`boundary` must be a bool array of shape ({X.shape[1]},); got "
+                             f"dtype {boundary.dtype}, shape {boundary.shape}")
+    parts = [_predict_one(act, width, depth, X, check_inputs(X, row)[1], boundary) for row in Y]
     if n_out == 1:
         return parts[0]
     first = parts[0]
