@@ -287,6 +287,24 @@ def test_free_knot_floor_large_sample_is_fast_and_monotone():
     assert np.all(np.diff(floors) <= 0) and floors[-1] > 0
 
 
+def test_free_knot_floor_rounds_are_remembered_and_continued():
+    """A study asks for one test set with many piece counts: later calls continue the DP's
+    rounds (uat.pl._memo_bellman) and give exactly what a fresh call gives."""
+    from uat import pl
+
+    x = np.linspace(-1, 1, 600)
+    y = np.sin(3 * np.pi * x) + 0.2 * np.sign(x)
+    pl._FLOORS.clear()
+    fresh = theory.free_knot_floors(x, y, 40)
+    pl._FLOORS.clear()
+    short = theory.free_knot_floors(x, y, 5)
+    longer = theory.free_knot_floors(x, y, 40)  # continues from round 5
+    np.testing.assert_array_equal(longer, fresh)
+    np.testing.assert_array_equal(short, fresh[:5])
+    np.testing.assert_array_equal(theory.free_knot_floors(x, y, 7), fresh[:7])  # from memory
+    assert len(pl._FLOORS) == 1
+
+
 def test_free_knot_floor_split_sample_is_a_lower_bound():
     # above max_block the floor sums exact floors of interleaved parts: below the exact value
     x = np.linspace(-1, 1, 1200)

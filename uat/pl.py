@@ -177,35 +177,53 @@ def _segment_costs(xs: Array, ys: Array, block: int = 64) -> Array:
     return C
 
 
-def _bellman(C: Array, pieces: int, keep_args: bool = False) -> tuple[Array, list[Array]]:
+def _bellman(C: Array, pieces: int, keep_args: bool = False, start=None):
     """E_k[n] for k = 1..pieces, E_k[j] = min_i E_{k-1}[i] + C[i, j] (at most k runs).
 
     Rows i below the last zero of E_{k-1} are dominated (E = 0 there and C[i, j] >= C[z, j] for
-    i < z <= j), so each round works on the (n+1-z)^2 corner only. keep_args stores the argmins
-    for back-tracking (column j: where its last run starts).
+    i < z <= j), so each round works on the (n+1-z)^2 corner only, ROWS rows at a time (the
+    minimum of a block stays in cache: 2x faster than one (n+1-z)^2 temporary at n = 2048, and
+    the same numbers, a minimum being exact). keep_args stores the argmins for back-tracking
+    (column j: where its last run starts). start = (E_k[n] for k = 1..K, E_K) continues an
+    earlier call's rounds. Returns (E_k[n] for k = 1..pieces, args, E_pieces).
     """
     n = C.shape[0] - 1
-    E = C[0].copy()
-    out = np.zeros(pieces)
-    out[0] = E[n]
+    if start is None:
+        E, out = C[0].copy(), [C[0, n]]
+    else:
+        out, E = list(start[0]), start[1]
     args: list[Array] = []
-    for k in range(1, pieces):
+    while len(out) < pieces:
         if E[n] == 0.0 and not keep_args:
+            out += [0.0] * (pieces - len(out))
             break
         z = max(int(np.flatnonzero(E > 0)[0]) - 1, 0) if E[n] > 0 else n
-        S = E[z:, None] + C[z:, z:]  # (n+1-z, n+1-z): rows i, columns j
+        best = np.full(n + 1 - z, np.inf)
+        arg = np.zeros(n + 1 - z, dtype=np.intp) if keep_args else None
+        buf = np.empty((min(ROWS, n + 1 - z), n + 1 - z))
+        for r in range(z, n + 1, ROWS):
+            S = np.add(E[r : r + ROWS, None], C[r : r + ROWS, z:], out=buf[: min(ROWS, n + 1 - r)])
+            if keep_args:  # first minimum wins, as one argmin over all rows would choose
+                a = S.argmin(axis=0)
+                m = S[a, np.arange(a.size)]
+                better = m < best
+                arg[better], best[better] = a[better] + r, m[better]
+            else:
+                np.minimum(best, S.min(axis=0), out=best)
         newE = np.zeros_like(E)
+        newE[z:] = best
         if keep_args:
-            a = S.argmin(axis=0)
-            newE[z:] = S[a, np.arange(a.size)]
-            arg = np.arange(n + 1)  # j < z: an empty last run (E_{k-1}[j] = 0 already)
-            arg[z:] = a + z
-            args.append(arg)
-        else:
-            newE[z:] = S.min(axis=0)
+            full = np.arange(n + 1)  # j < z: an empty last run (E_{k-1}[j] = 0 already)
+            full[z:] = arg
+            args.append(full)
         E = newE
-        out[k] = E[n]
-    return out, args
+        out.append(E[n])
+    return np.array(out[:pieces]), args, E
+
+
+ROWS = 64  # rows of the DP's sum matrix per block
+_FLOORS: dict = {}  # (sample bytes) -> (E_k[n] for k = 1..K, E_K): rounds done so far
+_FLOORS_MAX = 64
 
 
 def free_knot_floors(x, y, max_pieces: int, max_block: int = 2048) -> Array:
@@ -233,10 +251,25 @@ def free_knot_floors(x, y, max_pieces: int, max_block: int = 2048) -> Array:
     for part in range(k):
         xp, yp = xs[part::k], ys[part::k]
         # more pieces than distinct x values never help
-        sse, _ = _bellman(_segment_costs(xp, yp), min(int(max_pieces), np.unique(xp).size))
+        sse = _memo_bellman(xp, yp, min(int(max_pieces), np.unique(xp).size))
         total[: sse.size] += sse
         total[sse.size:] += sse[-1]
     return total / n
+
+
+def _memo_bellman(xs: Array, ys: Array, pieces: int) -> Array:
+    """_bellman's E_k[n], k = 1..pieces, on sorted samples, remembering the rounds done: a
+    study asks for the same test set with many piece counts (every width and depth), and each
+    round costs O(n_s^2)."""
+    key = xs.tobytes() + ys.tobytes()
+    done = _FLOORS.get(key)
+    if done is not None and done[0].size >= pieces:
+        return done[0][:pieces]
+    sse, _, E = _bellman(_segment_costs(xs, ys), pieces, start=done)
+    if len(_FLOORS) >= _FLOORS_MAX:
+        _FLOORS.pop(next(iter(_FLOORS)))
+    _FLOORS[key] = (sse, E)
+    return sse
 
 
 def free_knot_floor(x, y, pieces: int) -> float:
@@ -300,7 +333,7 @@ def free_knot_ceiling(x, y, width: int) -> float:
         return best
     xs, ys, _, _ = _normalised(x, y)
     xd = xs[:: math.ceil(xs.size / 1024)]  # the DP start needs only a coarse sample
-    _, args = _bellman(_segment_costs(xd, ys[:: math.ceil(xs.size / 1024)]), width, True)
+    _, args, _ = _bellman(_segment_costs(xd, ys[:: math.ceil(xs.size / 1024)]), width, True)
     j, breaks = xd.size, []
     for arg in reversed(args):  # back-track the last run's start, round by round
         j = int(arg[j])
