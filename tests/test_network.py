@@ -29,15 +29,17 @@ def central(fn, theta, e):
     return (8 * once - twice) / (12 * H)
 
 
-def problem(activation, depth, output, k=3, n_in=2, n_out=2, n_s=7):
-    """k members with different targets, far enough from every kink. Two outputs: each member
-    has its own inputs (k, n_in, n_s); one output (the back-propagation with W[L] folded into
-    the small matrices): the members share one input set (n_in, n_s), as in a width study."""
-    shape = Shape(n_in, 3, depth, n_out, activation, output)
+def problem(activation, depth, output, k=3, n_in=2, n_out=2, n_s=7, width=3, shared=None):
+    """k members with different targets, far enough from every kink. By default two outputs
+    go with inputs of each member's own (k, n_in, n_s), and one output (the back-propagation
+    with W[L] folded into the small matrices) with one input set shared by all (n_in, n_s),
+    as in a width study; `shared` overrides that."""
+    shape = Shape(n_in, width, depth, n_out, activation, output)
+    shared = n_out == 1 if shared is None else shared
     for seed in range(100):
         rng = np.random.default_rng(seed)
         theta = network.init(shape, [seed, seed + 100, seed + 200])
-        X = rng.uniform(-1, 1, (k, n_in, n_s) if n_out > 1 else (n_in, n_s))
+        X = rng.uniform(-1, 1, (n_in, n_s) if shared else (k, n_in, n_s))
         Z, _ = network.forward(theta, X, shape)
         far = all(np.min(np.abs(z)) > 1e-2 for z in Z[:-1])
         if activation.split("(")[0] not in KINKED or far:
@@ -49,12 +51,8 @@ def problem(activation, depth, output, k=3, n_in=2, n_out=2, n_s=7):
     return shape, theta, X, Y
 
 
-@pytest.mark.parametrize("n_in, n_out", [(2, 2), (1, 1)])
-@pytest.mark.parametrize("output", ["affine", "sigmoid"])
-@pytest.mark.parametrize("depth", [0, 1, 2, 3])
-@pytest.mark.parametrize("activation", ACTS)
-def test_gradient_and_jacobian_match_finite_differences(activation, depth, output, n_in, n_out):
-    shape, theta, X, Y = problem(activation, depth, output, n_in=n_in, n_out=n_out)
+def check_gradient_and_jacobian(activation, depth, output, **kwargs):
+    shape, theta, X, Y = problem(activation, depth, output, **kwargs)
     loss, grad = network.loss_and_grad(theta, X, Y, shape)
     np.testing.assert_array_equal(loss, network.losses(theta, X, Y, shape))  # to the bit
     Z_L, J = network.output_jacobian(theta, X, shape)
@@ -67,6 +65,26 @@ def test_gradient_and_jacobian_match_finite_differences(activation, depth, outpu
         num_J[:, :, p] = z.reshape(len(theta), -1)
     err = max(rel_error(grad, num_grad), rel_error(J, num_J))
     assert err <= 1e-6, f"max relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("n_in, n_out", [(2, 2), (1, 1)])
+@pytest.mark.parametrize("output", ["affine", "sigmoid"])
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])
+@pytest.mark.parametrize("activation", ACTS)
+def test_gradient_and_jacobian_match_finite_differences(activation, depth, output, n_in, n_out):
+    check_gradient_and_jacobian(activation, depth, output, n_in=n_in, n_out=n_out)
+
+
+@pytest.mark.parametrize("case", [
+    dict(depth=4, n_in=3, n_out=1, width=1, shared=False),  # folded W[L], per-member inputs
+    dict(depth=2, n_in=2, n_out=1, width=2, shared=False),
+    dict(depth=1, n_in=3, n_out=1, width=4, shared=False),
+    dict(depth=3, n_in=1, n_out=3, width=1, shared=True),  # no fold, shared inputs
+])
+@pytest.mark.parametrize("output", ["affine", "sigmoid"])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "gaussian", "sin"])
+def test_gradient_on_more_shapes(activation, output, case):
+    check_gradient_and_jacobian(activation, output=output, **case)
 
 
 def test_hand_worked_tiny_network():

@@ -196,19 +196,34 @@ def test_plan_packs_by_shape_and_splits_for_workers(tiny):
     assert all(len(b.runs) == 1 for b in runner.plan(runs, batch_size=1))
 
 
+def lm_runs(widths, seeds):
+    doc = {"study": {"name": "w3", "title": "w3", "figure": "none"},
+           "grid": {"target": "sin(freq=1)", "activation": "tanh", "width": widths,
+                    "depth": [1], "seed": list(range(seeds)), "optimizer": "lm(steps=300)"},
+           "data": {"n_train": 256, "n_test": 512}}
+    return study.parse(doc, "<test>").runs
+
+
 def test_plan_splits_a_batch_longer_than_a_workers_share():
     """LM cost grows like P^2: width 32 is over half of widths 4-32, so on 2 workers it is
     split (one batch of it would leave the other worker idle); on 1 worker it is not."""
-    doc = {"study": {"name": "w3", "title": "w3", "figure": "none"},
-           "grid": {"target": "sin(freq=1)", "activation": "tanh", "width": [4, 8, 16, 32],
-                    "depth": [1], "seed": list(range(5)), "optimizer": "lm(steps=300)"},
-           "data": {"n_train": 256, "n_test": 512}}
-    runs = study.parse(doc, "<test>").runs
+    runs = lm_runs([4, 8, 16, 32], 5)
     one, two = runner.plan(runs, jobs=1), runner.plan(runs, jobs=2)
     assert len(one) == 4
     total = sum(b.cost for b in two)
     assert max(b.cost for b in two) <= total / 2 < max(b.cost for b in one)
     assert sorted(r.key for b in two for r in b.runs) == sorted(r.key for r in runs)
+
+
+@pytest.mark.parametrize("widths, seeds, jobs", [([32, 4], 3, 2), ([32, 4], 5, 4),
+                                                 ([64, 8, 2], 7, 3), ([16], 1, 2)])
+def test_no_batch_exceeds_a_workers_share_unless_it_is_one_run(widths, seeds, jobs):
+    """Chunks of a group differ by one run: the largest one is what must fit."""
+    runs = lm_runs(widths, seeds)
+    batches = runner.plan(runs, jobs=jobs)
+    share = sum(b.cost for b in batches) / jobs
+    assert all(b.cost <= share * (1 + 1e-12) or len(b.runs) == 1 for b in batches)
+    assert sorted(r.key for b in batches for r in b.runs) == sorted(r.key for r in runs)
 
 
 def test_a_fixed_point_set_never_shares_a_batch_with_sampled_data(tmp_path):

@@ -59,7 +59,10 @@ def test_meta_refuses_another_definition_and_fresh_moves_aside(tmp_path):
     # a table from before the [W | B] row layout: its stored networks would be misread
     with pytest.raises(UserError, match="params_layout = None.*--fresh"):
         store.check_meta(tmp_path, "s", {"study": "s", "key_scheme": 1, "params_layout": 2})
-    store.append(tmp_path, "s", [row("a")], batch="1")
+    store.append(tmp_path, "s", [row("a")], {"a": np.arange(3.0)}, batch="1")
+    with pytest.raises(UserError, match="params_layout = None.*--fresh"):
+        store.load_params(tmp_path, "s", "a", layout=2)  # drawing it would misread it
+    np.testing.assert_array_equal(store.load_params(tmp_path, "s", "a"), np.arange(3.0))
     moved = store.move_aside(tmp_path, "s")
     assert moved.exists() and (moved / "runs.csv").exists()
     assert store.read(tmp_path, "s").empty

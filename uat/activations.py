@@ -90,12 +90,24 @@ def leaky_relu(slope: float = 0.01) -> Activation:
     )
 
 
+def _logistic(Z, out=None):
+    """1 / (1 + exp(-Z)) as (1 + tanh(Z / 2)) / 2, in place when out is given.
+
+    Why: NumPy's tanh is vectorised (SIMD) and scipy.special.expit is not: 0.59 against
+    3.3 ns per float32 element, 2.0 against 5.5 in float64, on this project's machines. The
+    absolute error is the same (~1 ulp of 1/2); values below ~1e-16 (float64) round to 0
+    instead of keeping their relative accuracy, which no hidden unit needs (the sigmoid
+    output layer and its cross-entropy keep expit and logaddexp)."""
+    out = np.multiply(Z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
 def sigmoid() -> Activation:
     """f(t) = 1 / (1 + exp(-t)); df from A: A (1 - A)."""
-    return Activation(
-        "sigmoid", lambda Z, out=None: special.expit(Z, out=out), _sigmoid_df,
-        None, True, True, True
-    )
+    return Activation("sigmoid", _logistic, _sigmoid_df, None, True, True, True)
 
 
 def tanh() -> Activation:
@@ -120,7 +132,7 @@ def softplus() -> Activation:
     return Activation(
         "softplus",
         lambda Z, out=None: np.logaddexp(0, Z, out=out),
-        lambda Z, A, out=None: special.expit(Z, out=out),
+        lambda Z, A, out=None: _logistic(Z, out=out),
         None, False, True, False, 2.0,
     )
 
@@ -159,11 +171,14 @@ def swish() -> Activation:
     """f(t) = t sigmoid(t) (SiLU); df from Z and A: s + A (1 - s) with s = sigmoid(Z)."""
 
     def df(Z, A, out=None):
-        s = special.expit(Z)
+        s = _logistic(Z)
         return _into(s + A * (1 - s), out)
 
-    return Activation("swish", lambda Z, out=None: _into(Z * special.expit(Z), out), df,
-                      None, False, False, False, 2.0)
+    def f(Z, out=None):
+        s = _logistic(Z)
+        return np.multiply(Z, s, out=out)
+
+    return Activation("swish", f, df, None, False, False, False, 2.0)
 
 
 def sin() -> Activation:
@@ -180,10 +195,17 @@ def cos() -> Activation:
 
 def gaussian() -> Activation:
     """f(t) = exp(-t^2); df from Z and A: -2 Z A. A bounded bump: not monotone."""
-    return Activation(
-        "gaussian", lambda Z, out=None: _into(np.exp(-Z * Z), out),
-        lambda Z, A, out=None: _into(-2 * Z * A, out), None, True, False, False
-    )
+    def f(Z, out=None):
+        out = np.multiply(Z, Z, out=out)
+        np.negative(out, out=out)
+        return np.exp(out, out=out)
+
+    def df(Z, A, out=None):
+        out = np.multiply(Z, A, out=out)
+        out *= -2
+        return out
+
+    return Activation("gaussian", f, df, None, True, False, False)
 
 
 def square() -> Activation:

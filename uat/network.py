@@ -353,7 +353,7 @@ def output_jacobian(theta: np.ndarray, X: np.ndarray, shape: Shape):
         n_l, n_prev = W[l].shape[1:]
         # dZ_L[o, s] / d[W | B][l][i, j] = delta[l][i, o, s] * [A[l-1]; 1][j, s], written
         # straight into J^T's rows of layer l: (k, n_l, n_{l-1} + 1, m, n_s)
-        block = np.reshape(JT[:, a:b], (k, n_l, n_prev + 1, m, n_s), copy=False)
+        block = JT[:, a:b].reshape(k, n_l, n_prev + 1, m, n_s)  # a view: splits one axis
         np.multiply(delta[:, :, None], Aa[l][..., None, :, None, :], out=block)
         if l > 0:
             # (k, n_{l-1}, n_l) @ (k, n_l, m*n_s) -> (k, n_{l-1}, m, n_s)

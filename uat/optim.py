@@ -277,12 +277,11 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value):
         idx = np.flatnonzero(~done & (steps < cfg.steps))
         if idx.size == 0:
             break
-        def part(a, idx=idx):  # rows idx; all of a (no copy) while every member runs
-            return a if idx.size == k else a[idx]
-
-        delta, predicted = lm_step(part(g), part(H), state.mu[idx],
-                                   None if D2 is None else part(D2))
-        trial = part(theta) + delta
+        everyone_runs = idx.size == k  # then whole arrays, not copies of their rows
+        delta, predicted = lm_step(g if everyone_runs else g[idx],
+                                   H if everyone_runs else H[idx], state.mu[idx],
+                                   None if D2 is None else D2 if everyone_runs else D2[idx])
+        trial = (theta if everyone_runs else theta[idx]) + delta
         new = value(trial, idx)
         rho = (loss[idx] - new) / np.maximum(predicted, tiny)
         ok = np.isfinite(new) & (new < loss[idx]) & (predicted > 0)
@@ -290,7 +289,9 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value):
         sub = lm_damping(LMState(state.mu[idx], state.nu[idx]), np.nan_to_num(rho), ok)
         # keep mu above rounding relative to H's scale: a saturated net (BCE with p -> 0/1)
         # has H -> 0, and a vanishing mu would leave H + mu I singular
-        floor = eps * (1.0 if scaled else np.maximum(hmax[idx], 1.0))
+        # (scaled: mu D^2 >= eps max(max D^2, 1) likewise)
+        floor = eps * (np.maximum(1.0, 1.0 / np.max(D2[idx], axis=1)) if scaled
+                       else np.maximum(hmax[idx], 1.0))
         state.mu[idx], state.nu[idx] = np.maximum(sub.mu, floor), sub.nu
         acc = idx[ok]
         if acc.size:

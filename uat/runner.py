@@ -96,8 +96,11 @@ def plan(runs: Sequence[study.Run], batch_size: int | None = None, jobs: int = 1
         if sum(n for _, n in sized) < 2 * jobs:  # too few batches: split the largest group
             max(splittable, key=lambda s: len(s[0]) / s[1])[1] += 1
             continue
-        big = max(splittable, key=lambda s: cost[id(s[0])] / s[1])
-        if jobs == 1 or cost[id(big[0])] / big[1] <= share:
+        def largest(s):  # cost of the group's largest chunk (chunks differ by one run)
+            return cost[id(s[0])] / len(s[0]) * -(-len(s[0]) // s[1])
+
+        big = max(splittable, key=largest)
+        if jobs == 1 or largest(big) <= share:
             break
         big[1] += 1  # a batch longer than a worker's share would leave the others idle
     batches = []

@@ -184,8 +184,17 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
         return len(new)
 
 
-def load_params(out, study: str, key: str) -> np.ndarray:
-    """The final parameters (P,) of the run `key`, as trained."""
+def load_params(out, study: str, key: str, layout: int | None = None) -> np.ndarray:
+    """The final parameters (P,) of the run `key`, as trained. With `layout`, refuse a table
+    whose meta.json records another parameter layout (uat.network.LAYOUT): its networks
+    would be read wrongly."""
+    if layout is not None:
+        path = study_dir(out, study) / "meta.json"
+        stored = json.loads(path.read_text()).get("params_layout") if path.exists() else None
+        if stored != layout:
+            raise UserError(
+                f"{path.parent}: stored networks have params_layout = {stored!r}, this uat reads "
+                f"{layout!r}; run the study again with --fresh to retrain them")
     table = read(out, study)
     match = table.loc[table["key"] == key, "batch"]
     if match.empty:

@@ -75,7 +75,7 @@ def trained_output(out, row: pd.Series, X: np.ndarray) -> np.ndarray:
     from uat import network, study
 
     run = study.Run(**{f: row[f] for f in study.Run.__dataclass_fields__})
-    theta = store.load_params(out, row["study"], row["key"])[None]
+    theta = store.load_params(out, row["study"], row["key"], network.LAYOUT)[None]
     return network.predict(theta, X, run.shape)[0]
 
 
