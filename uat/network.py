@@ -106,8 +106,15 @@ def unpack(theta: np.ndarray, shape: Shape) -> tuple[list[np.ndarray], list[np.n
 
 def augment(A: np.ndarray) -> np.ndarray:
     """[A; 1]: A: (..., n, n_s) with a row of ones below, (..., n + 1, n_s), for the bias."""
-    out = np.empty((*A.shape[:-2], A.shape[-2] + 1, A.shape[-1]), A.dtype)
+    out = ones_below(A.shape, A.dtype)
     out[..., :-1, :] = A
+    return out
+
+
+def ones_below(shape: tuple, dtype) -> np.ndarray:
+    """An array for [A; 1] with A: `shape` (..., n, n_s): the last of its n + 1 rows is ones,
+    the others are to be written (by f, or by a copy of A)."""
+    out = np.empty((*shape[:-2], shape[-2] + 1, shape[-1]), dtype)
     out[..., -1, :] = 1
     return out
 
@@ -189,8 +196,7 @@ def _forward(theta: np.ndarray, X: np.ndarray, shape: Shape):
         z = np.matmul(M[l], Aa[l])  # (k, n_l, n_{l-1} + 1) @ (k, n_{l-1} + 1, n_s)
         Z.append(z)
         if l < L - 1:
-            a = np.empty((z.shape[0], z.shape[1] + 1, z.shape[2]), z.dtype)
-            a[:, -1] = 1
+            a = ones_below(z.shape, z.dtype)
             f(z, out=a[:, :-1])
             Aa.append(a)
     return Z, Aa
@@ -256,11 +262,9 @@ def gradient_fn(shape: Shape, X: np.ndarray, Y: np.ndarray):
         k, n_s, dt = theta.shape[0], Y.shape[-1], theta.dtype
         grad = np.empty_like(theta)
         sizes = shape.sizes
-        Aa = [augment(X.astype(dt, copy=False))]  # [A[l]; 1], l = 0..L-1
-        for n in sizes[1:-1]:
-            a = np.empty((k, n + 1, n_s), dt)
-            a[:, -1] = 1
-            Aa.append(a)
+        # [A[l]; 1], l = 0..L-1
+        Aa = [augment(X.astype(dt, copy=False))] + [ones_below((k, n, n_s), dt)
+                                                    for n in sizes[1:-1]]
         M, dM = layers(theta, shape), layers(grad, shape)
         ws.update(
             theta=theta, grad=grad, M=M, dM=dM, Aa=Aa,

@@ -223,16 +223,14 @@ def lm_step(g: np.ndarray, H: np.ndarray, mu: np.ndarray, D2: np.ndarray | None 
     Returns delta (k, P) and the reduction the quadratic model predicts,
     L(0) - L(delta) = 1/2 delta^T (mu D^2 delta - g): (k,).
     """
-    k, P = g.shape
-    if D2 is None:
-        D2 = np.ones((k, P))
+    damp = mu[:, None] if D2 is None else mu[:, None] * D2  # (k, 1) or (k, P)
     M = H.copy()
-    np.einsum("kpp->kp", M)[...] += mu[:, None] * D2  # the diagonal, as a writable view
+    np.einsum("kpp->kp", M)[...] += damp  # the diagonal, as a writable view
     try:
         delta = np.linalg.solve(M, -g[..., None])[..., 0]  # (k, P, P) \ (k, P, 1) -> (k, P)
     except np.linalg.LinAlgError:  # one member's system is singular: solve them one by one
         delta = np.stack([_solve_one(Mi, -gi) for Mi, gi in zip(M, g, strict=True)])
-    predicted = 0.5 * np.einsum("kp,kp->k", delta, mu[:, None] * D2 * delta - g)
+    predicted = 0.5 * np.einsum("kp,kp->k", delta, damp * delta - g)
     return delta, predicted
 
 
@@ -277,11 +275,10 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value):
         idx = np.flatnonzero(~done & (steps < cfg.steps))
         if idx.size == 0:
             break
-        everyone_runs = idx.size == k  # then whole arrays, not copies of their rows
-        delta, predicted = lm_step(g if everyone_runs else g[idx],
-                                   H if everyone_runs else H[idx], state.mu[idx],
-                                   None if D2 is None else D2 if everyone_runs else D2[idx])
-        trial = (theta if everyone_runs else theta[idx]) + delta
+        rows = slice(None) if idx.size == k else idx  # all: views, not copies of H and g
+        delta, predicted = lm_step(g[rows], H[rows], state.mu[idx],
+                                   None if D2 is None else D2[rows])
+        trial = theta[rows] + delta
         new = value(trial, idx)
         rho = (loss[idx] - new) / np.maximum(predicted, tiny)
         ok = np.isfinite(new) & (new < loss[idx]) & (predicted > 0)

@@ -82,29 +82,29 @@ def plan(runs: Sequence[study.Run], batch_size: int | None = None, jobs: int = 1
     groups = defaultdict(list)
     for run in runs:
         groups[run.batch_group].append(run)
-    sized = []
+    sized = []  # per group: [members, number of chunks, cost of all members]
     for members in groups.values():
         members.sort(key=lambda r: r.key)
         cap = batch_size or members_per_batch(members[0])
-        sized.append([members, -(-len(members) // cap)])  # ceil: number of chunks
-    cost = {id(m): sum(estimate_seconds(r) for r in m) for m, _ in sized}
-    share = sum(cost.values()) / jobs  # one worker's fair share of the work
+        sized.append([members, -(-len(members) // cap), sum(map(estimate_seconds, members))])
+    share = sum(s[2] for s in sized) / jobs  # one worker's fair share of the work
+
+    def largest(s) -> float:  # cost of the group's largest chunk (chunks differ by one run)
+        members, n, cost = s
+        return cost / len(members) * -(-len(members) // n)
+
     while batch_size is None:
         splittable = [s for s in sized if s[1] < len(s[0])]
         if not splittable:
             break
-        if sum(n for _, n in sized) < 2 * jobs:  # too few batches: split the largest group
+        if sum(s[1] for s in sized) < 2 * jobs:  # too few batches: split the largest group
             max(splittable, key=lambda s: len(s[0]) / s[1])[1] += 1
-            continue
-        def largest(s):  # cost of the group's largest chunk (chunks differ by one run)
-            return cost[id(s[0])] / len(s[0]) * -(-len(s[0]) // s[1])
-
-        big = max(splittable, key=largest)
-        if jobs == 1 or largest(big) <= share:
+        elif jobs > 1 and largest(big := max(splittable, key=largest)) > share:
+            big[1] += 1  # a batch longer than a worker's share would leave the others idle
+        else:
             break
-        big[1] += 1  # a batch longer than a worker's share would leave the others idle
     batches = []
-    for members, n in sized:
+    for members, n, _ in sized:
         for chunk in np.array_split(np.arange(len(members)), n):
             chunk_runs = tuple(members[i] for i in chunk)
             digest = hashlib.sha256("".join(r.key for r in chunk_runs).encode()).hexdigest()
