@@ -82,6 +82,12 @@ def stored_keys(out, study: str) -> set[str]:
     return set(read(out, study)["key"])
 
 
+def read_meta(out, study: str) -> dict:
+    """The study's meta.json ({} before its first run)."""
+    path = study_dir(out, study) / "meta.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def check_meta(out, study: str, meta: Mapping) -> None:
     """Refuse a table whose runs were written under another study definition, key scheme or
     parameter layout (its stored networks would be read wrongly).
@@ -91,7 +97,7 @@ def check_meta(out, study: str, meta: Mapping) -> None:
     """
     path = study_dir(out, study) / "meta.json"
     if path.exists():
-        stored = json.loads(path.read_text())
+        stored = read_meta(out, study)
         for field in meta:
             if stored.get(field) != meta[field]:
                 raise UserError(
@@ -188,13 +194,10 @@ def load_params(out, study: str, key: str, layout: int | None = None) -> np.ndar
     """The final parameters (P,) of the run `key`, as trained. With `layout`, refuse a table
     whose meta.json records another parameter layout (uat.network.LAYOUT): its networks
     would be read wrongly."""
-    if layout is not None:
-        path = study_dir(out, study) / "meta.json"
-        stored = json.loads(path.read_text()).get("params_layout") if path.exists() else None
-        if stored != layout:
-            raise UserError(
-                f"{path.parent}: stored networks have params_layout = {stored!r}, this uat reads "
-                f"{layout!r}; run the study again with --fresh to retrain them")
+    if layout is not None and (stored := read_meta(out, study).get("params_layout")) != layout:
+        raise UserError(
+            f"{study_dir(out, study)}: stored networks have params_layout = {stored!r}, this uat "
+            f"reads {layout!r}; run the study again with --fresh to retrain them")
     table = read(out, study)
     match = table.loc[table["key"] == key, "batch"]
     if match.empty:
