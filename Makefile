@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed
 SCALE  ?= default
 JOBS   ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1)
 OUT    ?= results
+FRESH  ?=# FRESH=1: move stored tables aside first (uat run --fresh), e.g. after an upgrade
 STUDIES := width depth activation separation lecture
 
 .PHONY: all venv test test-slow test-all studies report bench lint clean $(addprefix study-,$(STUDIES))
@@ -31,7 +32,7 @@ test-all: $(STAMP)
 
 # a static pattern rule: make ignores implicit rules for .PHONY targets
 $(addprefix study-,$(STUDIES)): study-%: $(STAMP)  ## e.g. make study-width SCALE=smoke JOBS=2
-	$(BIN)/uat run studies/$*.toml --scale $(SCALE) --jobs $(JOBS) --out $(OUT) --yes
+	$(BIN)/uat run studies/$*.toml --scale $(SCALE) --jobs $(JOBS) --out $(OUT) --yes $(if $(FRESH),--fresh)
 
 studies: $(addprefix study-,$(STUDIES))
 

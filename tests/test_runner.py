@@ -3,6 +3,7 @@ redone after a crash, concurrent runs, divergence as a status (issue #4)."""
 
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,31 @@ def test_fresh_refused_by_yes_keeps_the_table(tiny, tmp_path, capsys):
                      f"grid.seed={list(range(1600))}"])
     assert code == 2 and "add --yes" in capsys.readouterr().err
     assert len(store.read(out, "tiny")) == 16
+
+
+def test_a_table_of_an_older_parameter_layout_is_refused_then_freshened(tiny, tmp_path,
+                                                                          capsys):
+    """After an upgrade that changes how networks are stored (uat.network.LAYOUT), a run on
+    the old table stops with one line saying how to go on, and `--fresh` (make: FRESH=1)
+    moves it aside; the Makefile passes FRESH=1 on as --fresh."""
+    import json
+    import subprocess
+
+    out = tmp_path / "o"
+    args = ["run", str(tiny), "--out", str(out), "--quiet", "--scale", "smoke"]
+    assert cli.main(args) == 0
+    meta = out / "tiny" / "meta.json"
+    meta.write_text(json.dumps({k: v for k, v in json.loads(meta.read_text()).items()
+                                if k != "params_layout"}))  # as written before layout 2
+    capsys.readouterr()
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert "params_layout = None" in err and "FRESH=1" in err and len(err.splitlines()) == 1
+    assert cli.main([*args, "--fresh", "--yes"]) == 0
+    assert len(store.read(out, "tiny")) == 16 and len(list(out.glob("tiny.old-*"))) == 1
+    dry = subprocess.run(["make", "-n", "study-width", "FRESH=1", f"OUT={out}"],
+                         cwd=Path(uat.__file__).parents[1], capture_output=True, text=True)
+    assert "--fresh" in dry.stdout, dry.stdout + dry.stderr
 
 
 def test_dask_with_an_external_scheduler(tiny, tmp_path, reference):

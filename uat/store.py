@@ -102,7 +102,8 @@ def check_meta(out, study: str, meta: Mapping) -> None:
             if stored.get(field) != meta[field]:
                 raise UserError(
                     f"{path.parent}: stored runs have {field} = {stored.get(field)!r}, this "
-                    f"study has {meta[field]!r}; run with --fresh to move the old table aside"
+                    f"study has {meta[field]!r}; run with --fresh (make: FRESH=1) to move the "
+                    f"old table aside"
                 )
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +198,7 @@ def load_params(out, study: str, key: str, layout: int | None = None) -> np.ndar
     if layout is not None and (stored := read_meta(out, study).get("params_layout")) != layout:
         raise UserError(
             f"{study_dir(out, study)}: stored networks have params_layout = {stored!r}, this uat "
-            f"reads {layout!r}; run the study again with --fresh to retrain them")
+            f"reads {layout!r}; run the study again with --fresh (make: FRESH=1) to retrain them")
     table = read(out, study)
     match = table.loc[table["key"] == key, "batch"]
     if match.empty:
