@@ -272,7 +272,9 @@ def gradient_fn(shape: Shape, X: np.ndarray, Y: np.ndarray):
             AaT=[np.swapaxes(a, -1, -2) for a in Aa],
             WT=[np.swapaxes(m[..., :-1], 1, 2) for m in M],  # W[l]^T: (k, n_{l-1}, n_l)
             Z=[np.empty((k, n, n_s), dt) for n in sizes[1:]],  # Z[l], then f'(Z[l]) in place
-            D=[np.empty((k, n, n_s), dt) for n in sizes[1:-1]],  # delta[l], hidden l
+            # delta[l] of hidden l; none for the last one when W[L] is folded (never formed)
+            D=[None if fold and l == L - 2 else np.empty((k, n, n_s), dt)
+               for l, n in enumerate(sizes[1:-1])],
             out=None if affine else np.empty((k, sizes[-1], n_s), dt),
             E=np.empty((k, sizes[-1], n_s), dt),  # per-sample loss terms
             delta=np.empty((k, sizes[-1], n_s), dt),  # delta[L]
