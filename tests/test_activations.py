@@ -74,10 +74,12 @@ def test_softplus_and_sigmoid_do_not_overflow():
     "text, words",
     [
         ("relux", ["unknown activation 'relux'", "did you mean 'relu'", "tanh"]),
-        ("poly(degree=0)", ["'degree'", ">= 1", "got 0"]),
+        ("poly(degree=0)", ["'degree'", "from 1 to 64", "got 0"]),
+        ("poly(degree=100000)", ["'degree'", "from 1 to 64", "got 100000"]),
+        ("leaky_relu(slope=1e308)", ["'slope'", "|slope| <= 1e+06"]),
         ("leaky_relu(slop=0.1)", ["no parameter 'slop'", "allowed: slope"]),
         ("poly", ["needs 'degree'"]),
-        ("elu(alpha=-1)", ["'alpha'", ">= 0"]),
+        ("elu(alpha=-1)", ["'alpha'", "between 0 and"]),
     ],
 )
 def test_bad_activation_specs(text, words):

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uat import cli, floors, plots, study
+from uat import cli, plots, study
+from uat.theory import table as floors
 
 STUDIES = Path(__file__).parent.parent / "studies"
 REFERENCE = Path(__file__).parent / "reference" / "smoke.csv"
@@ -39,7 +40,7 @@ def run_smoke(names, out) -> pd.DataFrame:
 
 def check_floors(j: pd.DataFrame) -> None:
     """Every floor of theory is a lower bound: no trained test error below it by more than
-    rounding (uat.floors.below). Classification floors are on the train cross-entropy."""
+    rounding (uat.theory.table.below). Classification floors are on the train cross-entropy."""
     ce = j["floor_kind"].fillna("").str.startswith("cross-entropy")
     error = np.where(ce, j["train_loss"], j["test_mse"])
     below = j[floors.below(error, j["floor"], j["variance"])]

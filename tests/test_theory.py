@@ -1,4 +1,4 @@
-"""Oracle tests for uat.theory and uat.pl: closed forms, independent implementations, THEORY.md.
+"""Oracle tests for uat.theory (oracles, pl): closed forms, independent implementations.
 
 Reference values are THEORY.md 3.5 (801-point grid), 3.8 (uniform measure on [-1, 1]) and 4.1
 (2048-point midpoint grid). Our oracles use uniform weights on the given sample, so a value on a
@@ -33,7 +33,7 @@ def sawtooth(x, k):
 
 
 def line_sse(x, y):
-    """SSE of the least-squares line (np.polyfit): independent of uat.pl."""
+    """SSE of the least-squares line (np.polyfit): independent of uat.theory.pl."""
     if np.ptp(x) == 0:  # one x value (or one point): the best "line" is the mean
         return float(np.sum((y - y.mean()) ** 2))
     if x.size == 2:
@@ -289,8 +289,8 @@ def test_free_knot_floor_large_sample_is_fast_and_monotone():
 
 def test_free_knot_floor_rounds_are_remembered_and_continued():
     """A study asks for one test set with many piece counts: later calls continue the DP's
-    rounds (uat.pl._memo_bellman) and give exactly what a fresh call gives."""
-    from uat import pl
+    rounds (uat.theory.pl._memo_bellman) and give exactly what a fresh call gives."""
+    from uat.theory import pl
 
     x = np.linspace(-1, 1, 600)
     y = np.sin(3 * np.pi * x) + 0.2 * np.sign(x)
@@ -573,7 +573,8 @@ def test_predict_multi_output_and_validation():
 def test_depth_zero_floor_averages_every_output():
     """The circle map (1 -> 2): an affine model's floor is the mean of both outputs' floors
     (found in review: only the first output was used)."""
-    from uat import floors, targets
+    from uat import targets
+    from uat.theory import table as floors
 
     row = floors._row("circle", "identity", 0, 0, 64, 128)
     data = targets.sample(targets.get("circle"), 64, 128)

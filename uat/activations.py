@@ -20,24 +20,39 @@ from uat import spec
 from uat.errors import SpecError
 
 Array = np.ndarray
+MAX_DEGREE = 64  # poly(degree): beyond this the Taylor coefficients 1/d! underflow usefully
+MAX_PARAMETER = 1e6  # |slope|, alpha: larger ones overflow float32 on ordinary inputs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Activation:
-    """An activation function and what the theorems need to know about it."""
+    """An activation function and what the theorems need to know about it.
+
+    Every fact uat.theory reads lives here, so a new activation is one registry function."""
 
     name: str  # canonical spec, e.g. "leaky_relu(slope=0.01)"
     f: Callable[..., Array]  # A = f(Z, out=None), elementwise
     df: Callable[..., Array]  # f'(Z) = df(Z, A, out=None); see each function's docstring
-    poly_degree: int | None  # degree if f is a polynomial (identity: 1), else None (Leshno 1993)
-    bounded: bool  # sup |f| < inf (Hornik 1991)
-    monotone: bool  # non-decreasing on R: width-1 nets are then monotone (THEORY.md 3.4)
-    sigmoidal: bool  # monotone with distinct finite limits at -inf and +inf (Cybenko 1989)
+    poly_degree: int | None = None  # degree if f is a polynomial (identity: 1) (Leshno 1993)
+    bounded: bool = False  # sup |f| < inf (Hornik 1991)
+    monotone: bool = False  # non-decreasing on R: width-1 nets are then monotone (theory.md)
+    sigmoidal: bool = False  # monotone, distinct finite limits at -inf and +inf (Cybenko 1989)
+    lipschitz: bool = False  # uniformly continuous; with `monotone`: Johnson's 2019 class
+    analytic: bool = False  # real-analytic and not a polynomial on some open interval: width-w
+    #                         shallow nets have every degree-(w-1) polynomial in their closure
+    kink_slopes: tuple[float, float] | None = None  # piecewise linear with one kink at 0:
+    #                         (slope left, slope right); relu (0, 1). None otherwise
+    relu_like: bool = False  # Kim, Min & Park's 2024 family (ReLU, GELU, softplus)
     init_gain: float = 1.0  # weight variance = init_gain / fan_in (2 for ReLU-like, He 2015)
 
     @property
     def is_polynomial(self) -> bool:
         return self.poly_degree is not None
+
+    @property
+    def is_relu(self) -> bool:
+        """relu itself, or a spec that equals it (leaky_relu(slope=0), elu(alpha=0))."""
+        return self.kink_slopes == (0.0, 1.0)
 
 
 def _into(value: Array, out: Array | None) -> Array:
@@ -62,31 +77,34 @@ def _fill(out, value):
 
 def identity() -> Activation:
     """f(t) = t: no activation at all; every network is then an affine map (df from nothing)."""
-    return Activation(
-        "identity", lambda Z, out=None: _into(Z, out), _ones, 1, False, True, False
-    )
+    return Activation(name="identity", f=lambda Z, out=None: _into(Z, out), df=_ones,
+                      poly_degree=1, monotone=True, lipschitz=True)
 
 
 def relu() -> Activation:
     """f(t) = max(t, 0); df from A: 1 where A > 0."""
     return Activation(
-        "relu",
-        lambda Z, out=None: np.maximum(Z, 0, out=out),
-        lambda Z, A, out=None: (A > 0).astype(Z.dtype) if out is None else np.greater(
+        name="relu",
+        f=lambda Z, out=None: np.maximum(Z, 0, out=out),
+        df=lambda Z, A, out=None: (A > 0).astype(Z.dtype) if out is None else np.greater(
             A, 0, out=out),
-        None, False, True, False, 2.0,
+        monotone=True, lipschitz=True, kink_slopes=(0.0, 1.0), relu_like=True, init_gain=2.0,
     )
 
 
 def leaky_relu(slope: float = 0.01) -> Activation:
     """f(t) = t for t > 0, slope*t otherwise; df from Z. Monotone only for slope >= 0."""
-    if not math.isfinite(slope):
-        raise SpecError(f"activation 'leaky_relu': 'slope' must be finite; got {slope}")
+    if not (math.isfinite(slope) and abs(slope) <= MAX_PARAMETER):
+        raise SpecError(f"activation 'leaky_relu': 'slope' must be finite with |slope| <= "
+                        f"{MAX_PARAMETER:g}; got {slope}")
+    linear = slope == 1  # the identity
     return Activation(
-        spec.canonical("leaky_relu", {"slope": slope}),
-        lambda Z, out=None: _into(np.where(Z > 0, Z, slope * Z), out),
-        lambda Z, A, out=None: _into(np.where(Z > 0, 1.0, slope).astype(Z.dtype), out),
-        1 if slope == 1 else None, False, slope >= 0, False, 2.0 / (1 + slope**2),
+        name=spec.canonical("leaky_relu", {"slope": slope}),
+        f=lambda Z, out=None: _into(np.where(Z > 0, Z, slope * Z), out),
+        df=lambda Z, A, out=None: _into(np.where(Z > 0, 1.0, slope).astype(Z.dtype), out),
+        poly_degree=1 if linear else None, monotone=slope >= 0, lipschitz=True,
+        kink_slopes=None if linear else (float(slope), 1.0), relu_like=slope == 0,
+        init_gain=2.0 / (1 + slope**2),
     )
 
 
@@ -105,15 +123,18 @@ def _logistic(Z, out=None):
     return out
 
 
+_SQUASHING = dict(bounded=True, monotone=True, sigmoidal=True, lipschitz=True, analytic=True)
+
+
 def sigmoid() -> Activation:
     """f(t) = 1 / (1 + exp(-t)); df from A: A (1 - A)."""
-    return Activation("sigmoid", _logistic, _sigmoid_df, None, True, True, True)
+    return Activation(name="sigmoid", f=_logistic, df=_sigmoid_df, **_SQUASHING)
 
 
 def tanh() -> Activation:
     """f(t) = tanh(t); df from A: 1 - A^2."""
-    return Activation("tanh", lambda Z, out=None: np.tanh(Z, out=out), _tanh_df,
-                      None, True, True, True)
+    return Activation(name="tanh", f=lambda Z, out=None: np.tanh(Z, out=out), df=_tanh_df,
+                      **_SQUASHING)
 
 
 def _tanh_df(Z, A, out=None):
@@ -130,22 +151,27 @@ def _sigmoid_df(Z, A, out=None):
 def softplus() -> Activation:
     """f(t) = log(1 + exp(t)), computed without overflow; df from Z: sigmoid(Z)."""
     return Activation(
-        "softplus",
-        lambda Z, out=None: np.logaddexp(0, Z, out=out),
-        lambda Z, A, out=None: _logistic(Z, out=out),
-        None, False, True, False, 2.0,
+        name="softplus",
+        f=lambda Z, out=None: np.logaddexp(0, Z, out=out),
+        df=lambda Z, A, out=None: _logistic(Z, out=out),
+        monotone=True, lipschitz=True, analytic=True, relu_like=True, init_gain=2.0,
     )
 
 
 def elu(alpha: float = 1.0) -> Activation:
-    """f(t) = t for t > 0, alpha (exp(t) - 1) otherwise; df from Z and A: 1 or A + alpha."""
-    if not (math.isfinite(alpha) and alpha >= 0):
-        raise SpecError(f"activation 'elu': 'alpha' must be >= 0; got {alpha}")
+    """f(t) = t for t > 0, alpha (exp(t) - 1) otherwise; df from Z and A: 1 or A + alpha.
+
+    elu(alpha=0) is relu; any other alpha is analytic on t < 0 (THEORY: the polynomial
+    closure needs one such interval)."""
+    if not (math.isfinite(alpha) and 0 <= alpha <= MAX_PARAMETER):
+        raise SpecError(f"activation 'elu': 'alpha' must be between 0 and {MAX_PARAMETER:g}; "
+                        f"got {alpha}")
     return Activation(
-        spec.canonical("elu", {"alpha": alpha}),
-        lambda Z, out=None: _into(np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0))), out),
-        lambda Z, A, out=None: _into(np.where(Z > 0, 1.0, A + alpha).astype(Z.dtype), out),
-        None, False, True, False, 2.0,
+        name=spec.canonical("elu", {"alpha": alpha}),
+        f=lambda Z, out=None: _into(np.where(Z > 0, Z, alpha * np.expm1(np.minimum(Z, 0))), out),
+        df=lambda Z, A, out=None: _into(np.where(Z > 0, 1.0, A + alpha).astype(Z.dtype), out),
+        monotone=True, lipschitz=True, analytic=alpha > 0,
+        kink_slopes=(0.0, 1.0) if alpha == 0 else None, relu_like=alpha == 0, init_gain=2.0,
     )
 
 
@@ -159,11 +185,11 @@ def gelu() -> Activation:
     df from Z: Phi(Z) + Z phi(Z). Not monotone: it dips to -0.17 near t = -0.75.
     """
     return Activation(
-        "gelu",
-        lambda Z, out=None: _into(Z * special.ndtr(Z), out),
-        lambda Z, A, out=None: _into(
+        name="gelu",
+        f=lambda Z, out=None: _into(Z * special.ndtr(Z), out),
+        df=lambda Z, A, out=None: _into(
             special.ndtr(Z) + Z * _INV_SQRT_2PI * np.exp(-0.5 * Z * Z), out),
-        None, False, False, False, 2.0,
+        lipschitz=True, analytic=True, relu_like=True, init_gain=2.0,
     )
 
 
@@ -178,19 +204,22 @@ def swish() -> Activation:
         s = _logistic(Z)
         return np.multiply(Z, s, out=out)
 
-    return Activation("swish", f, df, None, False, False, False, 2.0)
+    return Activation(name="swish", f=f, df=df, lipschitz=True, analytic=True, init_gain=2.0)
+
+
+_PERIODIC = dict(bounded=True, lipschitz=True, analytic=True)
 
 
 def sin() -> Activation:
     """f(t) = sin(t); df from Z: cos(Z). Bounded, periodic, not monotone."""
-    return Activation("sin", lambda Z, out=None: np.sin(Z, out=out),
-                      lambda Z, A, out=None: np.cos(Z, out=out), None, True, False, False)
+    return Activation(name="sin", f=lambda Z, out=None: np.sin(Z, out=out),
+                      df=lambda Z, A, out=None: np.cos(Z, out=out), **_PERIODIC)
 
 
 def cos() -> Activation:
     """f(t) = cos(t); df from Z: -sin(Z)."""
-    return Activation("cos", lambda Z, out=None: np.cos(Z, out=out),
-                      lambda Z, A, out=None: _into(-np.sin(Z), out), None, True, False, False)
+    return Activation(name="cos", f=lambda Z, out=None: np.cos(Z, out=out),
+                      df=lambda Z, A, out=None: _into(-np.sin(Z), out), **_PERIODIC)
 
 
 def gaussian() -> Activation:
@@ -205,45 +234,51 @@ def gaussian() -> Activation:
         out *= -2
         return out
 
-    return Activation("gaussian", f, df, None, True, False, False)
+    return Activation(name="gaussian", f=f, df=df, **_PERIODIC)
 
 
 def square() -> Activation:
     """f(t) = t^2; df from Z: 2 Z. A polynomial of degree 2: never universal (Leshno 1993)."""
-    return Activation("square", lambda Z, out=None: np.multiply(Z, Z, out=out),
-                      lambda Z, A, out=None: _into(2 * Z, out), 2, False, False, False)
+    return Activation(name="square", f=lambda Z, out=None: np.multiply(Z, Z, out=out),
+                      df=lambda Z, A, out=None: _into(2 * Z, out), poly_degree=2)
 
 
 def cubic() -> Activation:
     """f(t) = t^3; df from Z: 3 Z^2. Degree 3, monotone (and injective) but not universal."""
-    return Activation("cubic", lambda Z, out=None: _into(Z * Z * Z, out),
-                      lambda Z, A, out=None: _into(3 * Z * Z, out), 3, False, True, False)
+    return Activation(name="cubic", f=lambda Z, out=None: _into(Z * Z * Z, out),
+                      df=lambda Z, A, out=None: _into(3 * Z * Z, out), poly_degree=3,
+                      monotone=True)
+
+
+def _horner(coef: list[float], Z: Array, out: Array | None = None) -> Array:
+    """sum_j coef[j] Z^j by Horner's rule, in place in `out` (no temporaries unless `out` is
+    `Z` itself, as when the backward pass overwrites Z with f'(Z))."""
+    if out is not None and np.shares_memory(out, Z):
+        return _into(_horner(coef, Z), out)
+    out = np.full_like(Z, coef[-1]) if out is None else _fill(out, coef[-1])
+    for a in reversed(coef[:-1]):
+        out *= Z
+        out += a
+    return out
 
 
 def poly(degree: int) -> Activation:
     """f(t) = sum_{j<=degree} t^j / j!, the exponential's Taylor polynomial; df from Z.
 
     Why this polynomial and not t^d: every power up to the degree is present (so width >= d
-    reaches the degree-d floor in 1-D, THEORY.md 1.4), f(0) = f'(0) = 1 keeps deep nets
+    reaches the degree-d floor in 1-D, docs/theory.md), f(0) = f'(0) = 1 keeps deep nets
     trainable, and f is monotone exactly when the degree is odd (f' is then the even-degree
     Taylor polynomial of exp, which has no real root).
     """
-    if degree < 1:
-        raise SpecError(f"activation 'poly': 'degree' must be an integer >= 1; got {degree}")
+    if not 1 <= degree <= MAX_DEGREE:
+        raise SpecError(f"activation 'poly': 'degree' must be an integer from 1 to "
+                        f"{MAX_DEGREE}; got {degree}")
     coef = [1 / math.factorial(j) for j in range(degree + 1)]
-
-    def horner(c, Z):
-        out = np.full_like(Z, c[-1])
-        for a in reversed(c[:-1]):
-            out = out * Z + a
-        return out
-
     return Activation(
-        spec.canonical("poly", {"degree": degree}),
-        lambda Z, out=None: _into(horner(coef, Z), out),
-        lambda Z, A, out=None: _into(horner(coef[:-1], Z), out) if degree > 1 else _ones(
-            Z, A, out),
-        degree, False, degree % 2 == 1, False,
+        name=spec.canonical("poly", {"degree": degree}),
+        f=lambda Z, out=None: _horner(coef, Z, out),
+        df=lambda Z, A, out=None: _horner(coef[:-1], Z, out) if degree > 1 else _ones(Z, A, out),
+        poly_degree=degree, monotone=degree % 2 == 1, lipschitz=degree == 1,
     )
 
 

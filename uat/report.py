@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from uat import __version__, api, floors, plots, store, study, summary
+from uat import __version__, api, plots, store, study, summary
+from uat.theory import table as floors
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def gather(path: Path, out) -> Entry:
     s = loaded[scale]
     errors: list[str] = []
     runs = api.table(s, out)
-    joined = _attempt(errors, s.name, "joining the runs with their theory (uat.floors)",
+    joined = _attempt(errors, s.name, "joining the runs with their theory (uat.theory.table)",
                       plots.joined, s, out)
     accepted = findings = image = None
     if joined is not None:

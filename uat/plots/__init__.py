@@ -20,7 +20,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from uat import floors, store  # noqa: E402
+from uat import store  # noqa: E402
+from uat.theory import table as floors
 
 FIGURE_MODULES = ("width", "depth", "activation", "separation", "lecture")
 THEORY = dict(color="0.15", linestyle="--", linewidth=1.2)  # theory lines: dashed, dark

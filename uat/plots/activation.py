@@ -6,8 +6,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import pyplot as plt
 
-from uat import activations, floors, summary
+from uat import activations, summary
 from uat.plots import THEORY, Findings, band, log2_width_axis
+from uat.theory import table as floors
 
 ON_FLOOR = floors.WITHIN  # a plateau "on" its floor: best of seeds within this factor
 

@@ -6,8 +6,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import pyplot as plt
 
-from uat import activations, floors, summary
+from uat import activations, summary
 from uat.plots import THEORY, Findings, band
+from uat.theory import table as floors
 
 SITS = floors.WITHIN  # "on its floor": best of seeds within this factor of the floor
 SUP_SLACK = 1e-3  # a sup floor is a continuum bound; grid-measured errors may dip this little

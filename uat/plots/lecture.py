@@ -7,8 +7,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib import pyplot as plt
 
-from uat import floors, summary, targets
+from uat import summary, targets
 from uat.plots import THEORY, Findings, band, log2_width_axis, trained_output
+from uat.theory import table as floors
 
 LN2 = floors.LN2
 

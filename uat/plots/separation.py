@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from uat import floors, network, spec, summary, targets, theory
+from uat import network, spec, summary, targets, theory
 from uat.network import Shape
 from uat.plots import THEORY, Findings, band
+from uat.theory import table as floors
 
 
 def teeth(target: str) -> int:

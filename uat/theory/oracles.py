@@ -1,0 +1,233 @@
+"""Exact floors and bounds for networks of a given activation and shape on a sample.
+
+A *floor* is a rigorous lower bound on the error of every network of a shape on the given
+sample (a network below it is a bug: wrong grid, leaked points, a forward-pass error); *exact*
+means some network of that shape attains it. Errors are over the study's own test sample with
+uniform weights (docs/theory.md). Compare a trained net with a floor at a relative tolerance
+of ~1e-9: both carry rounding, and a net that attains an exact floor can land a hair below it.
+
+Shapes: 1-D oracles take x : (n_s,), y : (n_s,); n-D ones X : (n, n_s) (samples are columns, as
+everywhere in uat) or a vector for n = 1. MSEs are means over the sample, as Python floats.
+"""
+
+import itertools
+import math
+
+import numpy as np
+from scipy import optimize, special
+
+from uat import spec
+from uat.theory.pl import check_sample
+
+Array = np.ndarray
+
+
+def check_inputs(X, y) -> tuple[Array, Array]:
+    """X as float64 (n, n_s) (a vector is n = 1) and y as (n_s,), finite, else ValueError."""
+    X = np.asarray(X, dtype=np.float64)
+    X = X[None, :] if X.ndim == 1 else X
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or y.ndim != 1 or X.shape[1] != y.size or y.size == 0:
+        raise ValueError(
+            f"`X` must have shape (n, n_s) or (n_s,) and `y` shape (n_s,); got {X.shape} and "
+            f"{y.shape}"
+        )
+    for name, v in (("X", X), ("y", y)):
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"`{name}` must be finite; it holds NaN or inf")
+    return X, y
+
+
+def _check_int(name: str, value, low: int = 0) -> int:
+    if isinstance(value, bool) or int(value) != value or value < low:
+        raise ValueError(f"`{name}` must be an integer >= {low}; got {value!r}")
+    return int(value)
+
+
+def _mse_after_projection(A: Array, y: Array) -> float:
+    """Mean squared residual of y after least squares on the columns of A : (n_s, k)."""
+    coef = np.linalg.lstsq(A, y, rcond=None)[0]
+    return float(np.mean((y - A @ coef) ** 2))
+
+
+def affine_floor(X, y) -> float:
+    """Best MSE of an affine map a.x + b: every identity-activation net, any depth (exact).
+
+    Why: without an activation each layer is affine, so the network is (THEORY.md 3.1, 6.1).
+    X : (n, n_s) or (n_s,); y : (n_s,). Least squares on [1, X - mean] (lstsq).
+    """
+    X, y = check_inputs(X, y)
+    A = np.column_stack([np.ones(y.size), (X - X.mean(axis=1, keepdims=True)).T])  # (n_s, n+1)
+    return _mse_after_projection(A, y)
+
+
+def poly_net_degree(activation_degree: int, depth: int) -> int:
+    """Degree bound d^L of a net with a degree-d polynomial activation and L hidden layers."""
+    return _check_int("activation_degree", activation_degree, 1) ** _check_int("depth", depth)
+
+
+def _poly_floor_1d(x: Array, y: Array, degree: int) -> float:
+    """Least squares over polynomials of degree <= `degree` by Vandermonde with Arnoldi.
+
+    Brubeck, Nakatsukasa, Trefethen 2021 (SIAM Review 63(2), arXiv:1911.09988): build an
+    orthonormal basis of the Krylov space span{1, x, ..., x^d} on the sample (classical
+    Gram-Schmidt, twice) instead of the ill-conditioned Vandermonde matrix; stable for every
+    degree below the number of distinct x.
+    """
+    u, inv, cnt = np.unique(x, return_inverse=True, return_counts=True)
+    if degree >= u.size - 1:  # interpolation: only the spread of y at repeated x remains
+        means = np.bincount(inv, weights=y) / cnt
+        return float(np.mean((y - means[inv]) ** 2))
+    s = (x - 0.5 * (u[0] + u[-1])) / (0.5 * (u[-1] - u[0]))  # x mapped to [-1, 1]
+    Q = np.empty((x.size, degree + 1))  # (n_s, d+1) orthonormal columns
+    Q[:, 0] = 1 / math.sqrt(x.size)
+    for k in range(1, degree + 1):
+        v = s * Q[:, k - 1]
+        for _ in range(2):
+            v -= Q[:, :k] @ (Q[:, :k].T @ v)  # (n_s, k) @ (k,) -> (n_s,)
+        Q[:, k] = v / np.linalg.norm(v)
+    r = y - Q @ (Q.T @ y)
+    r -= Q @ (Q.T @ r)
+    return float(np.mean(r**2))
+
+
+def poly_floor(X, y, degree: int) -> float:
+    """Best MSE of a polynomial of total degree <= `degree` on the sample (exact).
+
+    Why: a net whose activation is a degree-d polynomial is a polynomial of degree <= d^L
+    (Leshno, Lin, Pinkus, Schocken 1993; THEORY.md 1.4, 3.2), so this is its floor.
+    1-D: Vandermonde with Arnoldi, any degree. n-D: tensor Legendre products of total degree
+    <= degree on coordinates mapped to [-1, 1], lstsq; needs C(n + degree, n) <= n_s.
+
+    X : (n, n_s) or (n_s,); y : (n_s,); degree : int >= 0.
+    """
+    X, y = check_inputs(X, y)
+    degree = _check_int("degree", degree)
+    n, n_s = X.shape
+    if n == 1:
+        return _poly_floor_1d(X[0], y, degree)
+    k = math.comb(n + degree, n)
+    if k > n_s:
+        raise ValueError(
+            f"`degree` {degree} in {n} variables needs {k} basis polynomials, more than the "
+            f"{n_s} samples; the floor is then uninformative"
+        )
+    lo, hi = X.min(axis=1, keepdims=True), X.max(axis=1, keepdims=True)
+    S = (2 * X - lo - hi) / np.where(hi > lo, hi - lo, 1.0)  # (n, n_s) in [-1, 1]
+    V = [np.polynomial.legendre.legvander(S[i], degree) for i in range(n)]  # n x (n_s, d+1)
+    cols = []
+    for total in range(degree + 1):
+        for combo in itertools.combinations_with_replacement(range(n), total):
+            e = np.bincount(np.array(combo, dtype=int), minlength=n)
+            cols.append(np.prod([V[i][:, e[i]] for i in range(n)], axis=0))
+    return _mse_after_projection(np.column_stack(cols), y)
+
+
+def _grouped(x: Array, y: Array):
+    """Distinct sorted x with per-group count, mean, max, min of y, and the inverse map."""
+    u, inv, cnt = np.unique(x, return_inverse=True, return_counts=True)
+    gmax = np.full(u.size, -np.inf)
+    gmin = np.full(u.size, np.inf)
+    np.maximum.at(gmax, inv, y)
+    np.minimum.at(gmin, inv, y)
+    return inv, cnt, np.bincount(inv, weights=y) / cnt, gmax, gmin
+
+
+def isotonic_floor(x, y) -> float:
+    """Best MSE of a monotone (non-decreasing or non-increasing) function of x (exact over those).
+
+    Why: with a monotone activation every width-1 net is a composition of monotone maps, hence
+    monotone (THEORY.md 3.4). PAVA via `scipy.optimize.isotonic_regression` on the distinct x
+    (repeated x must share one value), minimum over both directions.
+
+    x : (n_s,); y : (n_s,).
+    """
+    x, y = check_sample(x, y)
+    inv, cnt, means, _, _ = _grouped(x, y)
+    within = float(np.sum((y - means[inv]) ** 2))
+    best = min(
+        float(np.sum(cnt * (optimize.isotonic_regression(means, weights=cnt, increasing=inc).x
+                            - means) ** 2))
+        for inc in (True, False)
+    )
+    return (within + best) / y.size
+
+
+def monotone_sup_floor(x, y) -> float:
+    """Best max |error| of a monotone function of x: 1/2 min over directions of the worst drop.
+
+    Why: width-1 nets with a monotone activation are monotone; for non-decreasing g,
+    sup|f - g| >= (f(s) - f(t)) / 2 for all s <= t, attained by the envelope
+    (max_{t<=x} f + min_{t>=x} f) / 2 (THEORY.md 2.3, after Johnson 2019, arXiv:1810.00393).
+    x : (n_s,); y : (n_s,).
+    """
+    x, y = check_sample(x, y)
+    _, _, _, gmax, gmin = _grouped(x, y)
+    up = np.max(np.maximum.accumulate(gmax) - gmin)  # worst f(s) - f(t), s <= t
+    down = np.max(gmax - np.minimum.accumulate(gmin))  # worst f(t) - f(s), s <= t
+    return 0.5 * float(min(up, down))
+
+
+def sup_floor_narrow(X, y, boundary_mask) -> float:
+    """Sup-error floor of width <= n nets (n >= 2): 1/2 max_{x0} dist(f(x0), f(boundary)).
+
+    Why: Johnson 2019 (arXiv:1810.00393): with a uniformly continuous activation that is a
+    uniform limit of injective maps (ReLU, leaky ReLU, sigmoid, tanh, softplus, ELU) every
+    level-set component of a width <= n net is unbounded, so it meets the boundary at a p with
+    g(p) = g(x0), and 2 sup|f - g| >= |f(x0) - f(p)| (THEORY.md 2.3). f(boundary) is taken as the
+    interval spanned by the flagged samples (the boundary of a box or ball is connected): never
+    above the value with the discrete set. A continuum bound: the max over test points tends to
+    it as the grid refines. Bump exp(-|x|^2/(2 s^2)) on [-1, 1]^2: (1 - exp(-1/(2 s^2))) / 2.
+
+    X : (n, n_s) with n >= 2; y : (n_s,); boundary_mask : (n_s,) bool, True on the boundary.
+    """
+    X, y = check_inputs(X, y)
+    if X.shape[0] < 2:
+        raise ValueError("`X` must have n >= 2 rows; in 1-D use monotone_sup_floor (width 1)")
+    mask = np.asarray(boundary_mask)
+    if mask.shape != y.shape or mask.dtype != bool or not mask.any():
+        raise ValueError(
+            f"`boundary_mask` must be a bool array of shape {y.shape} with a True entry; got "
+            f"dtype {mask.dtype}, shape {mask.shape}"
+        )
+    lo, hi = y[mask].min(), y[mask].max()
+    return 0.5 * float(np.max(np.maximum(np.maximum(lo - y, y - hi), 0.0)))
+
+
+def _grid_boundary(X: Array) -> Array | None:
+    """Boundary mask of a full tensor grid (>= 3 values per axis), else None."""
+    axes = [np.unique(row) for row in X]
+    if any(a.size < 3 for a in axes) or math.prod(a.size for a in axes) != X.shape[1]:
+        return None
+    if np.unique(X.T, axis=0).shape[0] != X.shape[1]:
+        return None
+    return np.any([(row == a[0]) | (row == a[-1]) for row, a in zip(X, axes, strict=True)], axis=0)
+
+
+def barron_bound(C_f: float, r: float, width: int) -> float:
+    """Barron's bound (2 r C_f)^2 / width on the MSE of a shallow sigmoidal net (an upper line).
+
+    Barron 1993, IEEE Trans. Inf. Theory 39(3):930-945 (THEORY.md 1.5): for f with
+    C_f = int |w| |f~(w)| dw on the ball of radius r, some width-`width` net is this close in
+    mean square under any probability measure on the ball.
+    """
+    if not (C_f >= 0 and r > 0):
+        raise ValueError(f"`C_f` must be >= 0 and `r` > 0; got {C_f!r}, {r!r}")
+    return (2 * r * C_f) ** 2 / _check_int("width", width, 1)
+
+
+def barron_constant(target: str) -> float | None:
+    """Barron constant C_f of a uat target spec; None when no closed form is known here.
+
+    sin(freq=a) = sin(a pi x): C_f = |a| pi (two point masses). bump(dim=d, scale=s) =
+    exp(-|x|^2/(2 s^2)): f~ is the N(0, I/s^2) density, C_f = E|Z|/s =
+    sqrt(2) Gamma((d+1)/2) / (Gamma(d/2) s) (THEORY.md 1.5). Defaults as DESIGN.md: freq 1,
+    dim 1, scale 0.3.
+    """
+    name, kw = spec.parse(target)
+    if name == "sin":
+        return abs(float(kw.get("freq", 1.0))) * math.pi
+    if name == "bump":
+        d, s = int(kw.get("dim", 1)), float(kw.get("scale", 0.3))
+        return math.sqrt(2) * math.exp(special.gammaln((d + 1) / 2) - special.gammaln(d / 2)) / s
+    return None
