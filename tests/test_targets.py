@@ -159,7 +159,7 @@ def test_boundary_marks_boundary_points():
     assert d.boundary.sum() == 40 and (d.boundary == ring).all()
     # n-D Sobol test set: 2 dim faces x n_face points exactly on a face, the rest inside.
     for dim, n_test, n_face in ((2, 128, 11), (3, 128, 10)):
-        t = targets.get(f"hanin_sellke(dim={dim})")
+        t = targets.get(f"hanin_sellke(dim={dim}, domain='box')")
         d = targets.sample(t, 64, n_test)
         assert d.boundary.sum() == 2 * dim * n_face
         inner = d.X_test[:, ~d.boundary]
@@ -187,3 +187,24 @@ def test_train_points_grid_or_sobol():
     d = targets.sample(t, 16, 32)
     np.testing.assert_allclose(np.hypot(*d.Y_test), 1.0, atol=1e-15)
     np.testing.assert_array_equal(d.Y, t.f(d.X))
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_ball_domain_has_centre_sphere_and_inside(dim):
+    """Issue #10: Hanin & Sellke's witness on their ball: test points include the centre and
+    the sphere (flagged as boundary), train and test points lie in the ball, and Johnson's sup
+    floor on these points is exactly their 1/8."""
+    from uat import theory
+
+    t = targets.get(f"hanin_sellke(dim={dim})")
+    assert t.ball and t.name == f"hanin_sellke(dim={dim}, domain='ball')"
+    d = targets.sample(t, 200, 1000)
+    radius = np.linalg.norm(d.X_test - 0.5, axis=0)
+    assert radius[0] == 0 and d.Y_test[0, 0] == 0  # the centre, where f = 0
+    np.testing.assert_allclose(radius[d.boundary], 0.5, rtol=1e-12)
+    assert (radius[~d.boundary] < 0.5).all() and (np.linalg.norm(d.X - 0.5, axis=0) < 0.5).all()
+    assert d.boundary.sum() >= 4 and d.X.shape == (dim, 200) and d.X_test.shape == (dim, 1000)
+    np.testing.assert_allclose(theory.sup_floor_narrow(d.X_test, d.Y_test[0], d.boundary), 1 / 8,
+                               rtol=1e-12)
+    # the constant 1/8 attains it on the ball
+    assert np.max(np.abs(d.Y_test - 1 / 8)) == pytest.approx(1 / 8, rel=1e-12)

@@ -582,3 +582,37 @@ def test_depth_zero_floor_averages_every_output():
     per = [np.mean((basis @ np.linalg.lstsq(basis, y, rcond=None)[0] - y) ** 2)
            for y in data.Y_test]
     np.testing.assert_allclose(row["floor"], np.mean(per), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- minimax floors
+
+
+def test_poly_sup_floor_closed_forms():
+    """Issue #10 (sup norm): the minimax error of x^3 by quadratics on [-1, 1] is 1/4 (the
+    Chebyshev polynomial T_3 / 4, alternating at -1, -1/2, 1/2, 1) and of |x| by quadratics 1/8
+    (x^2 + 1/8, alternating at 0, +-1/2, +-1); both grids hold the alternation points."""
+    x = np.linspace(-1, 1, 2049)
+    assert theory.poly_sup_floor(x, x**3, 2) == pytest.approx(0.25, rel=1e-6)
+    assert theory.poly_sup_floor(x, np.abs(x), 2) == pytest.approx(0.125, rel=1e-6)
+    assert theory.poly_sup_floor(x, np.abs(x), 0) == pytest.approx(0.5, rel=1e-6)  # (max-min)/2
+    # a floor never exceeds what a polynomial of that degree achieves: the least-squares fit's
+    # max error, and never falls below the root of its mean squared error
+    for d in (1, 3, 5, 8):
+        y = np.sin(np.pi * x)
+        fit = np.polynomial.chebyshev.Chebyshev.fit(x, y, d)
+        floor = theory.poly_sup_floor(x, y, d)
+        assert math.sqrt(theory.poly_floor(x, y, d)) * (1 - 1e-9) <= floor
+        assert floor <= np.max(np.abs(y - fit(x))) * (1 + 1e-9)
+    # a polynomial of the degree is represented exactly
+    assert theory.poly_sup_floor(x, 3 * x**4 - x + 2, 4) < 1e-9
+
+
+def test_poly_sup_floor_decreases_with_degree_and_handles_repeats():
+    x = np.linspace(-1, 1, 801)
+    y = np.abs(x)
+    floors = [theory.poly_sup_floor(x, y, d) for d in range(0, 12, 2)]
+    assert all(b <= a * (1 + 1e-9) for a, b in zip(floors, floors[1:], strict=False))
+    # repeated x with different y: at least half the spread, whatever the degree
+    xr = np.r_[x, 0.0]
+    yr = np.r_[y, 1.0]
+    assert theory.poly_sup_floor(xr, yr, 30) >= 0.5 - 1e-12

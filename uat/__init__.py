@@ -7,7 +7,7 @@ Notebook use mirrors the command line::
     df = uat.load("width")                          # read a stored table
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 
 def run(*args, **kwargs):

@@ -21,6 +21,9 @@ Sample points of regression targets:
   n_f = floor(n_test^(1/dim))^(dim-1), the share a product grid of n_test points has on its
   boundary, capped so that faces hold at most half of the test set. r = 2 grids are not used:
   in high dimension they are all corners.
+* Ball domains (`Target.ball`, e.g. hanin_sellke): train = the first n_train scrambled Sobol
+  points inside the ball; test = its centre, points on its sphere (evenly spaced angles in 2-D,
+  the same share a grid has on its faces) and Sobol points inside.
 Classification targets (xor, moons, circles, disk): train and test are independent draws
 from one distribution (different seeds), classes balanced, points outside the domain drawn
 again (a truncated distribution). The one exception to "test points are never train points"
@@ -58,6 +61,7 @@ class Target:
     draw: Draw | None = None  # (rng, n_s) -> (X: (2, n_s), Y: (1, n_s)) for point sets
     noise_sd: float = 0.0  # std of Gaussian noise added to the train Y only (nmr)
     finite: bool = False  # `draw` returns one fixed point set (xor): train = test, sizes ignored
+    ball: bool = False  # the domain is the ball inscribed in [lo, hi]^dim, not the box
 
 
 class Data(NamedTuple):
@@ -83,8 +87,10 @@ def _noise(target: str, value: float) -> None:
     _check(target, "noise", value, 0 <= value <= 0.5, "between 0 and 0.5")  # few redraws
 
 
-def _regression(name, kwargs, f, dim=1, n_out=1, lo=-1.0, hi=1.0, noise_sd=0.0) -> Target:
-    return Target(spec.canonical(name, kwargs), dim, n_out, "regression", lo, hi, f, None, noise_sd)
+def _regression(name, kwargs, f, dim=1, n_out=1, lo=-1.0, hi=1.0, noise_sd=0.0,
+                ball=False) -> Target:
+    return Target(spec.canonical(name, kwargs), dim, n_out, "regression", lo, hi, f, None,
+                  noise_sd, ball=ball and dim > 1)  # in 1-D the ball is the interval
 
 
 # One-dimensional targets (functions of X: (1, n_s), so Y is (1, n_s)).
@@ -215,13 +221,21 @@ def paraboloid(dim: int = 2) -> Target:
     )
 
 
-def hanin_sellke(dim: int = 2) -> Target:
-    """f(x) = sum_i (x_i - 1/2)^2 on [0, 1]^dim: Hanin & Sellke's 2017 witness that width dim
-    fails (arXiv:1710.11278); exact sup floor 1/8 on the ball of radius 1/2 (THEORY 2.2)."""
+def hanin_sellke(dim: int = 2, domain: str = "ball") -> Target:
+    """f(x) = sum_i (x_i - 1/2)^2: Hanin & Sellke's 2017 witness that width dim fails
+    (arXiv:1710.11278), on their ball of radius 1/2 about (1/2, ..., 1/2) (domain="ball") or
+    on the box [0, 1]^dim (domain="box").
+
+    Every width-<=dim net has sup error >= 1/8 on either domain (f is 0 at the centre and >= 1/4
+    on the boundary, which a level set of the net must reach); on the ball the constant 1/8
+    attains it, on the box it does not (its sup error there is dim/4 - 1/8). In 1-D both are
+    [0, 1]. The ball's test points include its centre and points on its sphere."""
     _check("hanin_sellke", "dim", dim, dim >= 1, "an integer >= 1")
+    _check("hanin_sellke", "domain", domain, domain in ("ball", "box"), "'ball' or 'box'")
     return _regression(
-        "hanin_sellke", {"dim": dim},
+        "hanin_sellke", {"dim": dim, "domain": domain},
         lambda X: np.sum((X - 0.5) ** 2, axis=-2, keepdims=True), dim, lo=0.0, hi=1.0,
+        ball=domain == "ball",
     )
 
 
@@ -355,17 +369,58 @@ def _grid_side(n: int, d: int) -> int | None:
     return r if r**d == n and (d == 1 or r >= 3) else None
 
 
+def _in_ball(t: Target, n: int, part: str) -> Array:
+    """The first n scrambled Sobol points of the cube that lie strictly inside its inscribed
+    ball, as columns (dim, n)."""
+    c, r = (t.lo + t.hi) / 2, (t.hi - t.lo) / 2
+    draw = 2 * n + 16
+    while True:
+        U = t.lo + (t.hi - t.lo) * _sobol(t.dim, draw, _rng(t.name, part)).T  # (dim, draw)
+        inside = U[:, np.sum((U - c) ** 2, axis=0) < r * r * (1 - 1e-12)]
+        if inside.shape[1] >= n:
+            return inside[:, :n]
+        draw *= 2
+
+
+def _sphere(t: Target, n: int) -> Array:
+    """n points on the sphere of the inscribed ball (dim, n): evenly spaced angles in 2-D,
+    normalised Gaussian Sobol points above."""
+    c, r = (t.lo + t.hi) / 2, (t.hi - t.lo) / 2
+    if t.dim == 2:
+        a = 2 * np.pi * np.arange(n) / n
+        D = np.stack([np.cos(a), np.sin(a)])
+    else:
+        G = special.ndtri(np.clip(_sobol(t.dim, n, _rng(t.name, "test-boundary")).T, 1e-12,
+                                  1 - 1e-12))
+        D = G / np.linalg.norm(G, axis=0)
+    return c + r * D
+
+
 def _train_points(t: Target, n: int) -> tuple[Array, int | None]:
+    if t.ball:
+        return _in_ball(t, n, "train"), None
     r = _grid_side(n, t.dim)
     if r is not None:
         return _grid(t.lo + (np.arange(r) + 0.5) * (t.hi - t.lo) / r, t.dim), r
     return t.lo + (t.hi - t.lo) * _sobol(t.dim, n, _rng(t.name, "train")).T, None
 
 
-def _test_points(t: Target, n: int) -> tuple[Array, int | None]:
-    d, r = t.dim, _grid_side(n, t.dim)
+def _test_points(t: Target, n: int) -> tuple[Array, int | None, Array]:
+    """Test points (dim, n), the grid side (None off a grid) and the boundary flags (n,)."""
+    d = t.dim
+    if t.ball:  # the centre (where a sup floor is attained), the sphere, and the inside
+        n_sphere = min(4 * _iroot(n, d) ** (d - 1), n // 4)
+        if n_sphere < 4:
+            raise UserError(f"`n_test` must be >= 16 for target '{t.name}'; got {n}")
+        centre = np.full((d, 1), (t.lo + t.hi) / 2)
+        X = np.concatenate([centre, _sphere(t, n_sphere), _in_ball(t, n - 1 - n_sphere, "test")],
+                           axis=1)
+        index = np.arange(n)
+        return X, None, (index >= 1) & (index <= n_sphere)
+    r = _grid_side(n, d)
     if r is not None:
-        return _grid(np.linspace(t.lo, t.hi, r), d), r
+        X = _grid(np.linspace(t.lo, t.hi, r), d)
+        return X, r, np.any((X == t.lo) | (X == t.hi), axis=0)
     n_face = min(_iroot(n, d) ** (d - 1), n // (4 * d))
     if n_face < 1:
         raise UserError(f"`n_test` must be >= {4 * d} or a grid r^{d} (r >= 3) for "
@@ -374,7 +429,8 @@ def _test_points(t: Target, n: int) -> tuple[Array, int | None]:
     U = [_sobol(d, n - 2 * d * n_face, _rng(t.name, "test"))]
     U += [np.insert(face, axis, side, axis=1) for axis in range(d) for side in (0.0, 1.0)]
     U = np.concatenate(U).T  # (d, n) in [0, 1]
-    return np.where(U == 1.0, t.hi, t.lo + (t.hi - t.lo) * U), None  # faces exactly at lo, hi
+    X = np.where(U == 1.0, t.hi, t.lo + (t.hi - t.lo) * U)  # faces exactly at lo, hi
+    return X, None, np.any((X == t.lo) | (X == t.hi), axis=0)
 
 
 def _grids_meet(a: int, b: int) -> bool:
@@ -412,7 +468,8 @@ def sample(target: Target, n_train: int, n_test: int) -> Data:
         X, Y = t.draw(_rng(t.name, "train"), n_train)
         X_test, Y_test = t.draw(_rng(t.name, "test"), n_test)
     else:
-        (X, r_train), (X_test, r_test) = _train_points(t, n_train), _test_points(t, n_test)
+        (X, r_train), (X_test, r_test, boundary) = (_train_points(t, n_train),
+                                                   _test_points(t, n_test))
         if r_train and r_test and _grids_meet(r_train, r_test):
             raise UserError(
                 f"n_test={n_test} ({r_test} per axis) puts test points on the n_train={n_train} "
@@ -425,5 +482,6 @@ def sample(target: Target, n_train: int, n_test: int) -> Data:
     if _shares_points(X, X_test):
         raise UserError(f"test points of '{t.name}' equal train points; change n_test={n_test}")
     X, Y, X_test, Y_test = (np.ascontiguousarray(a, np.float64) for a in (X, Y, X_test, Y_test))
-    boundary = np.any((X_test == t.lo) | (X_test == t.hi), axis=0)
+    if t.draw is not None:
+        boundary = np.any((X_test == t.lo) | (X_test == t.hi), axis=0)
     return Data(X, Y, X_test, Y_test, boundary)

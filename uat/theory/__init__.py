@@ -23,6 +23,7 @@ from uat.theory.oracles import (
     monotone_sup_floor,
     poly_floor,
     poly_net_degree,
+    poly_sup_floor,
     sup_floor_narrow,
 )
 from uat.theory.pl import (
@@ -45,7 +46,7 @@ __all__ = [
     "MIN_WIDTH", "Prediction", "SawtoothFloor", "WidthBounds", "WidthResult", "affine_floor",
     "barron_bound", "barron_constant", "check_inputs", "check_sample", "clamp_floor",
     "free_knot_ceiling", "free_knot_floor", "free_knot_floors", "isotonic_floor", "min_width",
-    "min_width_bounds", "monotone_sup_floor", "poly_floor", "poly_net_degree", "predict",
-    "ramp_floor", "relu_max_pieces", "shallow_regions", "sup_floor_narrow",
+    "min_width_bounds", "monotone_sup_floor", "poly_floor", "poly_net_degree", "poly_sup_floor",
+    "predict", "ramp_floor", "relu_max_pieces", "shallow_regions", "sup_floor_narrow",
     "telgarsky_sawtooth_floor", "uniform_knot_ceiling",
 ]

@@ -123,6 +123,64 @@ def poly_floor(X, y, degree: int) -> float:
     return _mse_after_projection(np.column_stack(cols), y)
 
 
+def _alternations(r: Array, level: float) -> int:
+    """Sign runs among the residuals r (in x order) with |r| >= level: an alternating
+    sequence of that length exists there."""
+    signs = np.sign(r[np.abs(r) >= level])
+    return 0 if signs.size == 0 else 1 + int(np.count_nonzero(np.diff(signs)))
+
+
+def poly_sup_floor(x, y, degree: int) -> float:
+    """Best max |error| of a polynomial of degree <= `degree` on a 1-D sample (exact).
+
+    Why: a polynomial-activation net is a polynomial of degree <= d^L (docs/theory.md), so in
+    the sup norm the theorems use it can do no better than the minimax polynomial on the same
+    points. Computed as a linear programme (HiGHS) over Chebyshev coefficients, then made
+    rigorous by de la Vallee Poussin's theorem: residuals that alternate in sign at
+    `degree` + 2 points with |r| >= m prove that no polynomial of the degree is within m.
+    Returns that m (a hair below the LP value: a floor, never above the true minimax error).
+    Repeated x: the floor is the larger of the minimax error of the per-x midpoints and half
+    the widest spread of y at one x (both are lower bounds).
+
+    x : (n_s,); y : (n_s,); degree : int >= 0.
+    """
+    x, y = check_sample(x, y)
+    degree = _check_int("degree", degree)
+    u, inv = np.unique(x, return_inverse=True)  # distinct x, sorted
+    hi_y = np.full(u.size, -np.inf)
+    lo_y = np.full(u.size, np.inf)
+    np.maximum.at(hi_y, inv, y)
+    np.minimum.at(lo_y, inv, y)
+    spread = 0.5 * float(np.max(hi_y - lo_y))
+    mid = (hi_y + lo_y) / 2
+    if degree >= u.size - 1:
+        return spread
+    s = (2 * u - u[0] - u[-1]) / (u[-1] - u[0])  # distinct x mapped to [-1, 1]
+    V = np.polynomial.chebyshev.chebvander(s, degree)  # (n_u, d + 1)
+    k, ones = degree + 1, np.ones((u.size, 1))
+    # minimise t subject to mid - V c <= t and V c - mid <= t
+    res = optimize.linprog(np.r_[np.zeros(k), 1.0], A_ub=np.block([[-V, -ones], [V, -ones]]),
+                           b_ub=np.r_[-mid, mid], bounds=[(None, None)] * k + [(0, None)],
+                           method="highs", options={"primal_feasibility_tolerance": 1e-10,
+                                                    "dual_feasibility_tolerance": 1e-10})
+    if not res.success:
+        raise ValueError(f"the minimax LP for degree {degree} failed: {res.message}")
+    r = mid - V @ res.x[:k]  # residuals in x order
+    levels = np.sort(np.abs(r))[::-1]  # candidate m, largest first; runs grow as m falls
+    lo, hi = 0, levels.size - 1
+    if _alternations(r, levels[hi]) < degree + 2:
+        return spread  # no alternation at all: only the trivial bound is proven
+    while lo < hi:  # the largest m = levels[i] with degree + 2 alternations
+        mid_i = (lo + hi) // 2
+        if _alternations(r, levels[mid_i]) >= degree + 2:
+            hi = mid_i
+        else:
+            lo = mid_i + 1
+    level = float(levels[lo])
+    # and sup >= RMS >= the least-squares floor's root (stronger where the LP meets its tolerance)
+    return max(level, spread, math.sqrt(_poly_floor_1d(x, y, degree)))
+
+
 def _grouped(x: Array, y: Array):
     """Distinct sorted x with per-group count, mean, max, min of y, and the inverse map."""
     u, inv, cnt = np.unique(x, return_inverse=True, return_counts=True)

@@ -21,6 +21,7 @@ from uat.theory.oracles import (
     monotone_sup_floor,
     poly_floor,
     poly_net_degree,
+    poly_sup_floor,
     sup_floor_narrow,
 )
 from uat.theory.pl import (
@@ -87,7 +88,12 @@ def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array,
         floors.append((isotonic_floor(x, y), "isotonic", False))
     if n == 1 and act.analytic and depth == 1:  # degree w-1 in the closure (docs/theory.md)
         ceiling, ceiling_kind = poly_floor(x, y, width - 1), f"polynomial degree {width - 1}"
-    if n == 1 and act.monotone and (width == 1 or act.poly_degree == 1):
+    if n == 1 and act.poly_degree is not None:  # a polynomial net: the minimax polynomial
+        D = poly_net_degree(act.poly_degree, depth)
+        sup, sup_kind = poly_sup_floor(x, y, D), f"minimax polynomial degree {D}"
+        if width == 1 and act.monotone:  # width-1 nets are also monotone
+            sup = max(sup, monotone_sup_floor(x, y))
+    elif n == 1 and act.monotone and width == 1:
         sup, sup_kind = monotone_sup_floor(x, y), "monotone (width 1)"
     elif n >= 2 and width <= n and (act.poly_degree == 1 or "johnson" in families(act)):
         mask = _grid_boundary(X) if boundary is None else boundary
@@ -111,8 +117,9 @@ def predict(activation, width: int, depth: int, X, y, n_out: int = 1,
     depth + 1); monotone activation, width 1, 1-D -> isotonic (a lower bound). Ceilings: 1-D
     ReLU / leaky -> uniform-knot PL with `width` pieces; 1-D analytic non-polynomial (tanh,
     sigmoid, softplus, ELU, GELU, swish, sin, cos, gaussian), depth 1 -> best polynomial of
-    degree width - 1 (an infimum, approached with large weights). Sup floors: monotone width-1
-    (and affine) nets in 1-D; width <= n >= 2 with a Johnson activation, given which samples
+    degree width - 1 (an infimum, approached with large weights). Sup floors: polynomial nets
+    (the identity included) in 1-D -> the minimax polynomial of degree d^L; monotone width-1
+    nets in 1-D; width <= n >= 2 with a Johnson activation, given which samples
     lie on the domain's boundary (`boundary`: (n_s,) bool, uat.targets.Data.boundary; without
     it, the outer faces of a full tensor grid, and no sup floor for other point sets).
 
