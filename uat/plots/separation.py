@@ -2,48 +2,15 @@
 (Telgarsky 2016): what a net of p linear pieces can reach is an exact dynamic-programming
 floor, and a width-2, depth-k net represents the 2^(k-1)-tooth sawtooth exactly."""
 
-import math
 
 import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from uat import network, spec, summary, targets, theory
-from uat.network import Shape
+from uat import summary, targets, theory
 from uat.plots import THEORY, Findings, band
 from uat.theory import table as floors
-
-
-def teeth(target: str) -> int:
-    return int(spec.parse(target)[1].get("teeth", 4))
-
-
-def sawtooth_net(k: int) -> np.ndarray:
-    """Hand-set weights of a width-2, depth-k ReLU net computing the sawtooth with 2^(k-1)
-    teeth on [-1, 1]: u = (x + 1)/2, tent(u) = 2 relu(u) - 4 relu(u - 1/2), composed k times.
-    Returns theta: (1, 6k + 1) for Shape(1, 2, k)."""
-    shape = Shape(1, 2, k, 1, "relu")
-    theta = np.zeros((1, shape.n_params))
-    W, B = network.unpack(theta, shape)
-    W[0][0] = [[0.5], [0.5]]  # both units see u = (x + 1) / 2
-    B[0][0] = [[0.5], [0.0]]  # relu(u), relu(u - 1/2)
-    for l in range(1, k):
-        W[l][0] = [[2.0, -4.0], [2.0, -4.0]]  # the next layer's units see tent(u) ...
-        B[l][0] = [[0.0], [-0.5]]  # ... as relu(t) and relu(t - 1/2)
-    W[k][0] = [[2.0, -4.0]]  # output: the k-th tent
-    return theta
-
-
-def exact_errors(target: str, n_train: int, n_test: int):
-    """(k, test MSE, max |err|) of the hand-set sawtooth net on the study's test points."""
-    t = teeth(target)
-    k = int(round(math.log2(t))) + 1
-    if 2 ** (k - 1) != t:
-        return None
-    data = targets.sample(targets.get(target), n_train, n_test)
-    out = network.predict(sawtooth_net(k), data.X_test, Shape(1, 2, k, 1, "relu"))[0]
-    err = out - data.Y_test
-    return k, float(np.mean(err**2)), float(np.max(np.abs(err)))
+from uat.theory.constructions import sawtooth_exact_errors, teeth
 
 
 def _prepare(joined: pd.DataFrame) -> pd.DataFrame:
@@ -78,7 +45,7 @@ def figure(joined: pd.DataFrame, the_study):
                 ax.axhline(0.5, **THEORY, label="1/2: sup error while pieces <= teeth")
                 ax.set_ylabel("max |error|")
             n_train, n_test = int(full["n_train"].iloc[0]), int(full["n_test"].iloc[0])
-            ex = exact_errors(full["target"].iloc[0], n_train, n_test)
+            ex = sawtooth_exact_errors(full["target"].iloc[0], n_train, n_test)
             if ex is not None:
                 k, mse, sup = ex
                 y = max(mse if metric == "test_mse" else sup, 1e-16)
@@ -98,7 +65,7 @@ def findings(joined: pd.DataFrame, the_study) -> Findings:
     rows, ok = [], True
     for target, d in df.groupby("target", sort=False):
         full = joined[joined["target"] == targets.get(target).name]
-        ex = exact_errors(full["target"].iloc[0], int(full["n_train"].iloc[0]),
+        ex = sawtooth_exact_errors(full["target"].iloc[0], int(full["n_train"].iloc[0]),
                           int(full["n_test"].iloc[0]))
         for fam, sub in (("deep", d[d["width"] == 2]), ("shallow", d[d["depth"] == 1])):
             g = sub.groupby("params")

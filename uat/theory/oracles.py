@@ -10,6 +10,7 @@ Shapes: 1-D oracles take x : (n_s,), y : (n_s,); n-D ones X : (n, n_s) (samples 
 everywhere in uat) or a vector for n = 1. MSEs are means over the sample, as Python floats.
 """
 
+import hashlib
 import itertools
 import math
 
@@ -112,6 +113,13 @@ def poly_floor(X, y, degree: int) -> float:
             f"`degree` {degree} in {n} variables needs {k} basis polynomials, more than the "
             f"{n_s} samples; the floor is then uninformative"
         )
+    return _mse_after_projection(_poly_basis(X, degree), y)
+
+
+def _poly_basis(X: Array, degree: int) -> Array:
+    """Tensor Legendre products of total degree <= `degree` on coordinates mapped to [-1, 1]:
+    (n_s, C(n + degree, n)), a well-conditioned basis of the n-variate polynomials."""
+    n = X.shape[0]
     lo, hi = X.min(axis=1, keepdims=True), X.max(axis=1, keepdims=True)
     S = (2 * X - lo - hi) / np.where(hi > lo, hi - lo, 1.0)  # (n, n_s) in [-1, 1]
     V = [np.polynomial.legendre.legvander(S[i], degree) for i in range(n)]  # n x (n_s, d+1)
@@ -120,7 +128,7 @@ def poly_floor(X, y, degree: int) -> float:
         for combo in itertools.combinations_with_replacement(range(n), total):
             e = np.bincount(np.array(combo, dtype=int), minlength=n)
             cols.append(np.prod([V[i][:, e[i]] for i in range(n)], axis=0))
-    return _mse_after_projection(np.column_stack(cols), y)
+    return np.column_stack(cols)
 
 
 def _alternations(r: Array, level: float) -> int:
@@ -130,22 +138,50 @@ def _alternations(r: Array, level: float) -> int:
     return 0 if signs.size == 0 else 1 + int(np.count_nonzero(np.diff(signs)))
 
 
-def poly_sup_floor(x, y, degree: int) -> float:
-    """Best max |error| of a polynomial of degree <= `degree` on a 1-D sample (exact).
+def _minimax(V: Array, y: Array) -> Array:
+    """Coefficients c minimising max |y - V c| (a linear programme, HiGHS). V : (n_s, k)."""
+    k, ones = V.shape[1], np.ones((V.shape[0], 1))
+    res = optimize.linprog(np.r_[np.zeros(k), 1.0], A_ub=np.block([[-V, -ones], [V, -ones]]),
+                           b_ub=np.r_[-y, y], bounds=[(None, None)] * k + [(0, None)],
+                           method="highs", options={"primal_feasibility_tolerance": 1e-10,
+                                                    "dual_feasibility_tolerance": 1e-10})
+    if not res.success:
+        raise ValueError(f"the minimax linear programme failed: {res.message}")
+    return res.x[:k]
+
+
+_SUP_CACHE: dict[tuple, float] = {}  # (sha-1 of X and y, degree) -> poly_sup_floor
+
+
+def poly_sup_floor(X, y, degree: int) -> float:
+    """Best max |error| of a polynomial of total degree <= `degree` on the sample.
 
     Why: a polynomial-activation net is a polynomial of degree <= d^L (docs/theory.md), so in
     the sup norm the theorems use it can do no better than the minimax polynomial on the same
-    points. Computed as a linear programme (HiGHS) over Chebyshev coefficients, then made
-    rigorous by de la Vallee Poussin's theorem: residuals that alternate in sign at
-    `degree` + 2 points with |r| >= m prove that no polynomial of the degree is within m.
-    Returns that m (a hair below the LP value: a floor, never above the true minimax error).
-    Repeated x: the floor is the larger of the minimax error of the per-x midpoints and half
-    the widest spread of y at one x (both are lower bounds).
+    points. Computed as a linear programme (HiGHS) over a Chebyshev (1-D) or tensor Legendre
+    (n-D) basis. In 1-D the value is made rigorous by de la Vallee Poussin's theorem: residuals
+    that alternate in sign at `degree` + 2 points with |r| >= m prove that no polynomial of the
+    degree is within m, and the floor is the largest such m. In n-D there is no alternation
+    theorem: the LP value less 1e-6 relative (its tolerances are 1e-10). Never below the root
+    of the least-squares floor (sup >= RMS), which is exact. Repeated x (1-D): also at least
+    half the widest spread of y at one x.
 
-    x : (n_s,); y : (n_s,); degree : int >= 0.
+    X : (n, n_s) or (n_s,); y : (n_s,); degree : int >= 0; n-D needs C(n + degree, n) <= n_s.
     """
-    x, y = check_sample(x, y)
+    X, y = check_inputs(X, y)
     degree = _check_int("degree", degree)
+    key = (hashlib.sha1(X.tobytes() + y.tobytes()).hexdigest(), X.shape, degree)
+    if key not in _SUP_CACHE:  # a study asks for one sample's floor at many widths
+        _SUP_CACHE[key] = _poly_sup_floor(X, y, degree)
+    return _SUP_CACHE[key]
+
+
+def _poly_sup_floor(X: Array, y: Array, degree: int) -> float:
+    rms = math.sqrt(poly_floor(X, y, degree))
+    if X.shape[0] > 1:
+        r = y - _poly_basis(X, degree) @ _minimax(_poly_basis(X, degree), y)
+        return max(float(np.max(np.abs(r))) * (1 - 1e-6), rms)
+    x = X[0]
     u, inv = np.unique(x, return_inverse=True)  # distinct x, sorted
     hi_y = np.full(u.size, -np.inf)
     lo_y = np.full(u.size, np.inf)
@@ -154,31 +190,20 @@ def poly_sup_floor(x, y, degree: int) -> float:
     spread = 0.5 * float(np.max(hi_y - lo_y))
     mid = (hi_y + lo_y) / 2
     if degree >= u.size - 1:
-        return spread
-    s = (2 * u - u[0] - u[-1]) / (u[-1] - u[0])  # distinct x mapped to [-1, 1]
-    V = np.polynomial.chebyshev.chebvander(s, degree)  # (n_u, d + 1)
-    k, ones = degree + 1, np.ones((u.size, 1))
-    # minimise t subject to mid - V c <= t and V c - mid <= t
-    res = optimize.linprog(np.r_[np.zeros(k), 1.0], A_ub=np.block([[-V, -ones], [V, -ones]]),
-                           b_ub=np.r_[-mid, mid], bounds=[(None, None)] * k + [(0, None)],
-                           method="highs", options={"primal_feasibility_tolerance": 1e-10,
-                                                    "dual_feasibility_tolerance": 1e-10})
-    if not res.success:
-        raise ValueError(f"the minimax LP for degree {degree} failed: {res.message}")
-    r = mid - V @ res.x[:k]  # residuals in x order
+        return max(spread, rms)
+    V = np.polynomial.chebyshev.chebvander((2 * u - u[0] - u[-1]) / (u[-1] - u[0]), degree)
+    r = mid - V @ _minimax(V, mid)  # residuals in x order
     levels = np.sort(np.abs(r))[::-1]  # candidate m, largest first; runs grow as m falls
     lo, hi = 0, levels.size - 1
     if _alternations(r, levels[hi]) < degree + 2:
-        return spread  # no alternation at all: only the trivial bound is proven
+        return max(spread, rms)  # no alternation at all: only the trivial bounds are proven
     while lo < hi:  # the largest m = levels[i] with degree + 2 alternations
-        mid_i = (lo + hi) // 2
-        if _alternations(r, levels[mid_i]) >= degree + 2:
-            hi = mid_i
+        i = (lo + hi) // 2
+        if _alternations(r, levels[i]) >= degree + 2:
+            hi = i
         else:
-            lo = mid_i + 1
-    level = float(levels[lo])
-    # and sup >= RMS >= the least-squares floor's root (stronger where the LP meets its tolerance)
-    return max(level, spread, math.sqrt(_poly_floor_1d(x, y, degree)))
+            lo = i + 1
+    return max(float(levels[lo]), spread, rms)
 
 
 def _grouped(x: Array, y: Array):

@@ -50,6 +50,12 @@ class Prediction:
     sup_kind: str | None
 
 
+def max_pieces(act: Activation, width: int, depth: int) -> int:
+    """Most linear pieces a 1-D net of a one-kink piecewise-linear activation can have:
+    prod (n_l + 1) over its layers; depth + 1 for a monotone one (leaky ReLU) at width 1."""
+    return depth + 1 if width == 1 and act.monotone else relu_max_pieces([width] * depth)
+
+
 _SHARED_CEILINGS = ("uniform-knot PL", "polynomial degree")  # hidden units serve all outputs
 
 
@@ -61,6 +67,7 @@ def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array,
     relu = act.is_relu
     floors: list[tuple[float, str, bool]] = []
     ceiling = ceiling_kind = sup = sup_kind = None
+    D_net = None if act.poly_degree is None else poly_net_degree(act.poly_degree, depth)
     if act.poly_degree == 1:  # identity: an affine map whatever the shape
         floors.append((affine_floor(X, y), "affine", True))
         ceiling, ceiling_kind = floors[0][0], "affine"
@@ -79,8 +86,7 @@ def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array,
             floors.append((value, kind, True))
             ceiling, ceiling_kind = value, kind
         else:
-            p = depth + 1 if width == 1 and act.monotone else relu_max_pieces([width] * depth)
-            p = min(p, math.ceil(n_s / 2))
+            p = min(max_pieces(act, width, depth), math.ceil(n_s / 2))
             floors.append((free_knot_floor(x, y, p), f"free-knot PL ({p} pieces)", False))
             # deep nets pass a shallow one through (relu(h) = h for h >= 0; leaky: add a bias)
             ceiling, ceiling_kind = uniform_knot_ceiling(x, y, width), "uniform-knot PL"
@@ -88,10 +94,10 @@ def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array,
         floors.append((isotonic_floor(x, y), "isotonic", False))
     if n == 1 and act.analytic and depth == 1:  # degree w-1 in the closure (docs/theory.md)
         ceiling, ceiling_kind = poly_floor(x, y, width - 1), f"polynomial degree {width - 1}"
-    if n == 1 and act.poly_degree is not None:  # a polynomial net: the minimax polynomial
-        D = poly_net_degree(act.poly_degree, depth)
-        sup, sup_kind = poly_sup_floor(x, y, D), f"minimax polynomial degree {D}"
-        if width == 1 and act.monotone:  # width-1 nets are also monotone
+    if act.poly_degree is not None and (n == 1 or math.comb(n + D_net, n) <= n_s):
+        # a polynomial net: the minimax polynomial of its degree
+        sup, sup_kind = poly_sup_floor(X, y, D_net), f"minimax polynomial degree {D_net}"
+        if n == 1 and width == 1 and act.monotone:  # width-1 nets are also monotone
             sup = max(sup, monotone_sup_floor(x, y))
     elif n == 1 and act.monotone and width == 1:
         sup, sup_kind = monotone_sup_floor(x, y), "monotone (width 1)"
@@ -118,7 +124,7 @@ def predict(activation, width: int, depth: int, X, y, n_out: int = 1,
     ReLU / leaky -> uniform-knot PL with `width` pieces; 1-D analytic non-polynomial (tanh,
     sigmoid, softplus, ELU, GELU, swish, sin, cos, gaussian), depth 1 -> best polynomial of
     degree width - 1 (an infimum, approached with large weights). Sup floors: polynomial nets
-    (the identity included) in 1-D -> the minimax polynomial of degree d^L; monotone width-1
+    (the identity included) -> the minimax polynomial of degree d^L; monotone width-1
     nets in 1-D; width <= n >= 2 with a Johnson activation, given which samples
     lie on the domain's boundary (`boundary`: (n_s,) bool, uat.targets.Data.boundary; without
     it, the outer faces of a full tensor grid, and no sup floor for other point sets).

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from uat import __version__, activations, store, targets, theory
+from uat.theory.constructions import sawtooth_sup_floor, teeth
+from uat.theory.predict import max_pieces
 
 CONFIG = ["target", "activation", "width", "depth", "n_train", "n_test"]
 COLUMNS = CONFIG + ["floor", "floor_kind", "floor_exact", "ceiling", "ceiling_kind",
@@ -55,8 +57,14 @@ def _row(target: str, activation: str, width: int, depth: int, n_train: int,
                floor_exact=bool(p.floor_exact), ceiling=_nan(p.mse_ceiling),
                ceiling_kind=p.ceiling_kind or "", sup_floor=_nan(p.sup_floor),
                sup_kind=p.sup_kind or "")
+    act = activations.get(activation)
+    if t.name.startswith("sawtooth(") and act.kink_slopes is not None:  # Telgarsky's 1/2
+        pieces = max_pieces(act, width, depth)
+        row.update(sup_floor=sawtooth_sup_floor(data.X_test[0], data.Y_test[0],
+                                                teeth(t.name), pieces),
+                   sup_kind=f"sawtooth, {pieces} pieces")
     c_f = theory.barron_constant(target)
-    if c_f is not None and depth == 1 and activations.get(activation).sigmoidal:  # Barron 1993
+    if c_f is not None and depth == 1 and act.sigmoidal:  # Barron 1993
         radius = float(np.max(np.linalg.norm(data.X_test, axis=0)))  # domain inside B_r
         row["barron"] = theory.barron_bound(c_f, radius, width)
     return row
