@@ -1,7 +1,8 @@
-"""`uat run | list | show | plot | report`: the command line (also `python -m uat`).
+"""`uat run | list | show | plot | verdict | report`: the command line (also `python -m uat`).
 
 User errors print one line and exit 2 (no traceback); Ctrl-C during a run exits 130 after
-saying how to resume.
+saying how to resume; a report with a failed section, or verdicts that differ from the
+expected ones (`uat verdict --expect`), exit 1.
 """
 
 import argparse
@@ -53,7 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--scale", default="default", choices=study.SCALES)
     pl.add_argument("--out", default="results")
 
-    rp = sub.add_parser("report", help="write <out>/report.html from whatever is stored")
+    vd = sub.add_parser("verdict", help="the theorems' checks and verdicts on the stored runs")
+    vd.add_argument("study", nargs="*", help="study files or names (default: every study)")
+    vd.add_argument("--scale", choices=study.SCALES,
+                    help="judge the runs of this scale (default: the scale the report shows)")
+    vd.add_argument("--out", default="results")
+    vd.add_argument("--studies", default="studies", help="folder of study files")
+    vd.add_argument("--expect", metavar="CSV",
+                    help="compare (study, check, outcome) with this verdicts table; exit 1 on a "
+                         "difference")
+
+    rp = sub.add_parser("report", help="write <out>/report.html and verdicts.csv")
     rp.add_argument("--out", default="results")
     rp.add_argument("--studies", default="studies", help="folder of study files")
     return p
@@ -137,15 +148,74 @@ def cmd_plot(args) -> int:
     return 0
 
 
-def cmd_report(args) -> int:
+def cmd_verdict(args) -> int:
     from uat import report
+    from uat.theory import checks
+    from uat.theory import table as theory_table
+    from uat.theory.verdict import words
 
-    print(report.write(args.out, args.studies))
+    paths = ([api.find_study(x, args.studies) for x in args.study] if args.study
+             else sorted(Path(args.studies).glob("*.toml")))
+    found = []
+    for path in paths:
+        loaded = {sc: study.load(path, sc) for sc in study.SCALES}
+        keys = store.stored_keys(args.out, loaded["default"].name)
+        counts = {sc: (sum(r.key in keys for r in x.runs), len(x.runs))
+                  for sc, x in loaded.items()}
+        scale = args.scale or report.choose_scale(counts)
+        s = loaded[scale or "default"]
+        if not scale or counts[scale][0] == 0:
+            print(f"{s.name}: nothing stored at scale {scale or 'any'}; run it first")
+            continue
+        judged = checks.for_study(theory_table.joined(s, args.out), s)
+        found += judged
+        overall = judged[-1] if judged else None
+        print(f"{s.name} ({scale}, {counts[scale][0]}/{counts[scale][1]} runs): "
+              + (words(overall).upper() if overall else "no checks") +
+              (f" - {overall.detail}" if overall else ""))
+        for c in judged[:-1]:
+            interval = f" [{c.low:.2f}, {c.high:.2f}]" if c.low == c.low else ""
+            print(f"  {c.outcome:<12} {c.kind:<14} {c.check}: {c.observed:.3g}{interval} "
+                  f"(n = {c.n}, threshold {c.threshold:g})")
+    if args.expect:
+        return _compare(checks.table(found), args.expect)
     return 0
 
 
+def _compare(got, expected_path) -> int:
+    """Exit 1 when an expected (study, check) has another outcome or is missing, or a study
+    of the expected table has checks it does not list."""
+    import pandas as pd
+
+    try:
+        want = pd.read_csv(expected_path)[["study", "check", "outcome"]]
+    except (OSError, KeyError, ValueError) as err:
+        raise UserError(f"--expect {expected_path}: cannot read a verdicts table ({err})") from None
+    merged = want.merge(got[["study", "check", "outcome"]], on=["study", "check"], how="outer",
+                        suffixes=("_expected", "_got"), indicator=True)
+    merged = merged[merged["study"].isin(set(want["study"]))]
+    diff = merged[merged["outcome_expected"] != merged["outcome_got"]]
+    for r in diff.itertuples():
+        print(f"differs: {r.study} {r.check}: expected {r.outcome_expected}, got "
+              f"{r.outcome_got}", file=sys.stderr)
+    if diff.empty:
+        print(f"verdicts match {expected_path} ({len(want)} checks)")
+    return 1 if len(diff) else 0
+
+
+def cmd_report(args) -> int:
+    from uat import report
+
+    written = report.write(args.out, args.studies)
+    print(written.report)
+    print(written.verdicts)
+    for message in written.errors:
+        print(f"uat report: section failed: {message}", file=sys.stderr)
+    return 1 if written.errors else 0
+
+
 COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "plot": cmd_plot,
-            "report": cmd_report}
+            "verdict": cmd_verdict, "report": cmd_report}
 
 
 def _sigterm(signum, frame):

@@ -1,13 +1,15 @@
-"""Results -> `<out>/report.html`: every theorem with its figure, numbers and verdict.
+"""Results -> `<out>/report.html` and `<out>/verdicts.csv`: every theorem with its figure,
+numbers and verdict.
 
 One self-contained file (inline CSS, figures as base64 PNG data URIs, no script, nothing
 fetched), so it can be mailed, archived or opened offline. Per study: the theorem in a few
 lines with its citation, the figure, the caption and table computed by the figure module's
-`findings`, and the verdict sentence it computed from the numbers; then one table over all
-studies of trained error vs exact floor (issue #5's acceptance). Gathering (reading tables,
-drawing) is separate from rendering (pure functions of the gathered `Entry`s), and a study
-whose figure or findings fail gets a section with the error: one broken figure never costs
-the whole report.
+`findings`, and the theorem's verdict with the table of checks it is computed from
+(uat.theory.checks); then one table over all studies of trained error vs exact floor. The
+checks of every study go to `verdicts.csv`. Gathering (reading tables, drawing, judging) is
+separate from rendering (pure functions of the gathered `Entry`s), and a study whose figure,
+findings or checks fail gets a section with the error: one broken figure never costs the whole
+report, and `uat report` exits 1 so that nobody mistakes it for a whole one.
 """
 
 import base64
@@ -26,7 +28,9 @@ import pandas as pd
 from matplotlib import pyplot as plt
 
 from uat import __version__, api, plots, store, study, summary
+from uat.theory import checks
 from uat.theory import table as floors
+from uat.theory.verdict import Check, words
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +110,8 @@ THEOREMS = {  # keyed by study.figure; references as in THEORY.md
           "62:7512–7515, 1997.", ""))),
 }
 
-VERDICT_MARK = {True: ("✓", "confirmed", "ok"), False: ("✗", "not confirmed", "bad"),
-                None: ("–", "no checkable claim", "none")}
+OUTCOME_MARK = {"confirmed": ("✓", "ok"), "contradicted": ("✗", "bad"),
+                "inconclusive": ("?", "none")}
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
@@ -129,6 +133,9 @@ tr.flag td{background:#fde4e4}
 .error{border-left:4px solid #c0392b;background:#fdf0f0;padding:.4em .8em;margin:1em 0}
 .error pre{white-space:pre-wrap;margin:.3em 0;font-size:.85em}
 code{font-size:.9em;background:#f2f2f2;padding:0 .2em}
+.check{border-left:3px solid #ccc;padding:.1em .8em;margin:.5em 0;font-size:.9em}
+.check.ok{border-color:#2a8a3e}.check.bad{border-color:#c0392b}.check p{margin:.2em 0}
+.check .stat{color:#444}.check details{color:#555}.check summary{cursor:pointer}
 ul.summary li{margin:.2em 0}h2.toc{border:0;margin-top:1.5em}
 """
 
@@ -149,6 +156,7 @@ class Entry(NamedTuple):
     acceptance: pd.DataFrame | None  # floors.acceptance rows (with a `study` column)
     errors: tuple[str, ...]  # what failed, one message each
     fallback: pd.DataFrame | None = None  # plain results table when there are no findings
+    checks: tuple[Check, ...] = ()  # the theorem's checks, its verdict (check "overall") last
 
 
 # ---------------------------------------------------------------- gathering (reads, draws)
@@ -215,7 +223,7 @@ def gather(path: Path, out) -> Entry:
     errors: list[str] = []
     runs = api.table(s, out)
     joined = _attempt(errors, s.name, "joining the runs with their theory (uat.theory.table)",
-                      plots.joined, s, out)
+                      floors.joined, s, out)
     accepted = findings = image = None
     if joined is not None:
         accepted = _attempt(errors, s.name, "floors.acceptance", _acceptance, joined, s.name)
@@ -226,10 +234,14 @@ def gather(path: Path, out) -> Entry:
                              joined, s, out)
             findings = _attempt(errors, s.name, f"uat.plots.{s.figure}.findings", mod.findings,
                                 joined, s)
+    judged = None
+    if joined is not None:
+        judged = _attempt(errors, s.name, f"uat.theory.checks.{s.figure}", checks.for_study,
+                          joined, s)
     fallback = summary.by_config(runs) if findings is None else None
     return entry._replace(diverged=int((runs["status"] == "diverged").sum()), image=image,
                           findings=findings, acceptance=accepted, errors=tuple(errors),
-                          fallback=fallback)
+                          fallback=fallback, checks=tuple(judged or ()))
 
 
 def _attempt(errors: list, name: str, what: str, fn, *args):
@@ -274,21 +286,30 @@ def machine() -> str:
             f"{platform.machine()}")
 
 
-def write(out="results", studies_dir="studies") -> Path:
-    """Write `<out>/report.html` from whatever is stored and return its path."""
+class Written(NamedTuple):
+    """What `write` produced, and what went wrong on the way."""
+
+    report: Path  # <out>/report.html
+    verdicts: Path  # <out>/verdicts.csv
+    errors: tuple[str, ...]  # "study: message" for every part that failed
+
+
+def write(out="results", studies_dir="studies") -> Written:
+    """Write `<out>/report.html` and `<out>/verdicts.csv` from whatever is stored."""
     files = _order(Path(studies_dir).glob("*.toml"))
     if not files:
         log.warning("no study files in %s/", studies_dir)
     entries = [gather(f, out) for f in files]
     stamp = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-    text = page(entries, stamp, machine())
     target = Path(out) / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".html.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)  # readers never see half a report
+    store.atomic_write(target, page(entries, stamp, machine()).encode("utf-8"))
+    verdicts = Path(out) / "verdicts.csv"
+    rows = checks.table([c for e in entries for c in e.checks])
+    store.atomic_write(verdicts, rows.to_csv(index=False).encode("utf-8"))
     log.info("report: %s (%d studies)", target, len(entries))
-    return target
+    errors = tuple(f"{e.name}: {m}" for e in entries for m in e.errors)
+    return Written(target, verdicts, errors)
 
 
 # ---------------------------------------------------------------- rendering (pure)
@@ -339,14 +360,44 @@ def theorem_html(figure: str) -> str:
     return f'<p class="statement">{esc(t.statement)}</p><ul class="cite">{refs}</ul>'
 
 
+def verdict_of(e: Entry) -> Check | None:
+    """The study's `overall` check, if it was judged."""
+    return next((c for c in e.checks if c.check == "overall"), None)
+
+
 def status(e: Entry) -> tuple[str, str, str]:
-    """(mark, word, css class) for the summary list."""
+    """(mark, words, css class) for the summary list."""
     if not e.scale and not e.errors:
         return ("○", "not run yet", "none")
-    if e.findings is None:
-        return ("!", "error" if e.errors else "no figure", "bad" if e.errors else "none")
-    mark, word, css = VERDICT_MARK[e.findings.confirmed]
-    return (mark, f"{word}, with an error", "bad") if e.errors else (mark, word, css)
+    v = verdict_of(e)
+    if v is None:
+        return ("!", "error" if e.errors else "no verdict", "bad" if e.errors else "none")
+    mark, css = OUTCOME_MARK[v.outcome]
+    return (mark, f"{words(v)}, with an error", "bad") if e.errors else (mark, words(v), css)
+
+
+def check_html(c: Check) -> str:
+    """One check: outcome, id and kind, the claim, the statistic with what was observed, and
+    the cases behind the number folded away."""
+    mark, css = OUTCOME_MARK[c.outcome]
+    interval = f", 95% interval [{c.low:.2f}, {c.high:.2f}]" if np.isfinite(c.low) else ""
+    detail = (f"<details><summary>cases</summary><p>{esc(c.detail)}</p></details>"
+              if c.detail else "")
+    return (f'<div class="check {css}"><p><span class="mark {css}">{mark} {esc(c.outcome)}'
+            f"</span> <code>{esc(c.check)}</code> ({esc(c.kind)}): {esc(c.claim)}</p>"
+            f'<p class="stat">Statistic: {esc(c.statistic)}. Observed {esc(fmt(c.observed))}'
+            f"{esc(interval)} (n = {c.n}; threshold {esc(fmt(c.threshold))}).</p>{detail}</div>")
+
+
+def checks_html(items: tuple[Check, ...]) -> str:
+    """The theorem's verdict as a headline and the checks it is computed from."""
+    v = next((c for c in items if c.check == "overall"), None)
+    if v is None:
+        return ""
+    mark, css = OUTCOME_MARK[v.outcome]
+    head = (f'<p class="verdict {css}"><span class="mark {css}">{mark} {esc(words(v))}.</span> '
+            f"{esc(v.claim)} Computed from the {v.n} checks below: {esc(v.detail)}.</p>")
+    return head + "".join(check_html(c) for c in items if c.check != "overall")
 
 
 def _counts_text(e: Entry) -> str:
@@ -371,12 +422,9 @@ def section_html(e: Entry) -> str:
                      f'alt="{esc("Figure: " + e.title)}">{caption}</figure>')
     elif f is not None:
         parts.append(f"<p>{esc(f.caption)}</p>")
-    if f is not None:
-        if f.table is not None and not f.table.empty:
-            parts.append(table_html(f.table))
-        mark, word, css = VERDICT_MARK[f.confirmed]
-        parts.append(f'<p class="verdict {css}"><span class="mark {css}">{mark} {esc(word)}.'
-                     f"</span> {esc(f.verdict)}</p>")
+    if f is not None and f.table is not None and not f.table.empty:
+        parts.append(table_html(f.table))
+    parts.append(checks_html(e.checks))
     if e.fallback is not None and not e.fallback.empty:
         more = len(e.fallback) - FALLBACK_ROWS
         parts.append("<p>Stored results, best and median test error per configuration"
@@ -458,8 +506,10 @@ def page(entries: list[Entry], stamp: str, machine_text: str) -> str:
 <body><header><h1>Universal approximation theorems, put to the test</h1>
 <p class="meta">Generated {esc(stamp)} by uat {esc(__version__)} on {esc(machine_text)}.
 Each section states a theorem, shows trained networks next to what the theory predicts, and
-says whether the numbers agree; every sentence of verdict is computed from the stored
-results.</p></header>
+gives the theorem's verdict with the checks it is computed from: each a prediction about the
+trained networks, its statistic, the observed value and the outcome (confirmed, contradicted,
+or inconclusive when the experiment did not test it). The same checks are in
+<code>verdicts.csv</code>.</p></header>
 {summary_html(entries)}
 {body}
 {floors_html(acc)}

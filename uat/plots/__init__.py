@@ -2,45 +2,142 @@
 
 Each figure module (`width`, `depth`, `activation`, `separation`, `lecture`) has
 `figure(joined, study) -> matplotlib Figure` and `findings(joined, study) -> Findings`: what a
-reader should see, computed from the numbers (never hard-coded). Conventions everywhere:
-the median over seeds as a line with a min-max band, theory dashed and labelled, log axes
-where errors span decades.
+reader should see, computed from the numbers (never hard-coded); the verdicts are computed
+separately (uat.theory.checks). Conventions everywhere: a line is the median over seeds and its
+band the range over seeds (min to max), and every legend says so; floors of theory are dashed
+and labelled "exact" only when some network attains them ("lower bound" otherwise); colours
+are fixed per activation and panels ordered by a fixed target order, whatever the row order;
+legends sit below the panels, off the data. Styles are set inside `rc_context`, so importing
+uat in a notebook changes nothing.
 """
 
+import hashlib
 import importlib
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")  # files only: no display needed, safe in workers and CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from uat import store  # noqa: E402
+from uat import spec, store
 from uat.theory import table as floors
 
 FIGURE_MODULES = ("width", "depth", "activation", "separation", "lecture")
-THEORY = dict(color="0.15", linestyle="--", linewidth=1.2)  # theory lines: dashed, dark
+THEORY = dict(color="0.15", linestyle="--", linewidth=1.2)  # exact floors: dashed, dark
+BOUND = dict(color="0.15", linestyle=":", linewidth=1.4)  # lower bounds: dotted
+UPPER = dict(color="0.4", linestyle="-.", linewidth=1.0)  # upper bounds and ceilings
 FLOOR_TINY = 1e-16  # errors are clipped here on log axes (an exact 0 has no log)
+FONT = 9.5  # points; figures are at most MAX_WIDTH inches wide, so text stays >= 10 px in the
+MAX_WIDTH = 12.0  # report's 60em (960 px) column: 9.5 pt * 960 / (72 * 12) = 10.6 px
+RC = {"figure.dpi": 110, "savefig.dpi": 150, "font.size": FONT, "axes.titlesize": FONT,
+      "axes.labelsize": FONT, "xtick.labelsize": FONT - 1, "ytick.labelsize": FONT - 1,
+      "legend.fontsize": FONT, "legend.title_fontsize": FONT}
+_TAB, _DARK = sns.color_palette("tab10", 10), sns.color_palette("dark", 10)
+ACTIVATION_COLORS = {  # fixed per activation, whatever the study's order; reds are polynomials
+    "tanh": _TAB[0], "sigmoid": _TAB[1], "relu": _TAB[2], "gaussian": _TAB[4],
+    "softplus": _TAB[5], "sin": _TAB[6], "cos": _TAB[8], "elu": _TAB[9], "gelu": _TAB[7],
+    "swish": _DARK[0], "leaky_relu": _DARK[2],
+}
+TARGET_ORDER = ["sin", "cos", "abs", "step", "square", "sign", "sawtooth", "nmr", "circle",
+                "bump", "hanin_sellke", "product", "paraboloid", "xor", "moons", "circles",
+                "disk"]
 
 
 class Findings(NamedTuple):
-    """What a figure shows, in numbers, for the report."""
+    """What a figure shows, in numbers, for the report (the verdict is uat.theory.checks')."""
 
-    caption: str  # one paragraph with the measured numbers
+    caption: str  # one paragraph with the measured numbers, naming the statistic
     table: pd.DataFrame  # a small table of the key numbers
-    verdict: str  # one sentence: what a reader should see, and whether the data show it
-    confirmed: bool | None  # True/False when the theory makes a checkable claim, else None
 
 
-def style() -> None:
-    sns.set_theme(context="paper", style="whitegrid", font_scale=1.0)
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "axes.titlesize": 10,
-                         "legend.fontsize": 7.5, "legend.title_fontsize": 8})
+@contextmanager
+def style():
+    """Matplotlib and seaborn settings for uat's figures, undone on exit."""
+    with plt.rc_context(RC), sns.axes_style("whitegrid"):
+        yield
+
+
+def color(activation: str):
+    """The fixed colour of an activation: a named one, a red by degree for polynomials and
+    the identity, else one picked by a hash of the name (stable across runs and studies)."""
+    from uat import activations
+
+    act = activations.get(activation)
+    if act.poly_degree is not None:  # reds, darker with the degree (identity: grey)
+        d = act.poly_degree
+        shade = 2 if d == 2 else 3 if d == 3 else 4 if d == 4 else 5 if d <= 8 else \
+            6 if d <= 16 else 7
+        return "0.45" if d == 1 else sns.color_palette("Reds", 8)[shade]
+    name = spec.parse(act.name)[0]
+    if name in ACTIVATION_COLORS:
+        return ACTIVATION_COLORS[name]
+    h = int(hashlib.sha256(act.name.encode()).hexdigest(), 16)
+    return sns.color_palette("husl", 16)[h % 16]
+
+
+def ordered(names) -> list[str]:
+    """Target (or activation) names in uat's fixed order: known families first, then by name."""
+    def rank(t: str):
+        fam = spec.parse(t)[0] if "(" in t or t.isidentifier() else t
+        return (TARGET_ORDER.index(fam) if fam in TARGET_ORDER else len(TARGET_ORDER), t)
+    return sorted(dict.fromkeys(names), key=rank)
+
+
+def activations_ordered(names) -> list[str]:
+    """Activations: the non-polynomial ones in ACTIVATION_COLORS order, then polynomials by
+    degree."""
+    from uat import activations
+
+    def rank(a: str):
+        act = activations.get(a)
+        name = spec.parse(act.name)[0]
+        if act.poly_degree is not None:
+            return (2, act.poly_degree, a)
+        keys = list(ACTIVATION_COLORS)
+        return (0, keys.index(name), a) if name in keys else (1, 0, a)
+    return sorted(dict.fromkeys(names), key=rank)
+
+
+def seeds_text(df: pd.DataFrame, by: list[str]) -> str:
+    """"5 seeds" or "3 to 10 seeds": how many seeds each line's median is over."""
+    n = df.groupby(by).size()
+    lo, hi = (int(n.min()), int(n.max())) if len(n) else (0, 0)
+    return f"{lo} seeds" if lo == hi else f"{lo} to {hi} seeds"
+
+
+def stat_title(df: pd.DataFrame, by: list[str]) -> str:
+    """The legend title that says what a line and a band are."""
+    return f"lines: median over {seeds_text(df, by)}; bands: min to max"
+
+
+def floor_word(exact: bool) -> str:
+    """How a floor is labelled: "exact floor" only when some network attains it."""
+    return "exact floor" if exact else "lower bound"
+
+
+def floor_line(ax, x, y, exact: bool, label: str, color=None, **kw) -> None:
+    """A floor of theory: dashed when exact (attained), dotted when only a lower bound; the
+    label ends with which one it is."""
+    style = dict(THEORY if exact else BOUND)
+    if color is not None:
+        style["color"] = color
+    ax.plot(x, np.clip(np.asarray(y, float), FLOOR_TINY, None), **{**style, **kw},
+            label=f"{label}: {floor_word(exact)}")
+
+
+def legend_below(fig, axes, title: str, ncol: int = 4) -> None:
+    """One legend for the figure, below its panels (off the data), every distinct label once."""
+    handles, labels = [], []
+    for ax in np.ravel(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels and not lab.startswith("_"):
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=ncol,
+               frameon=False, title=title)
 
 
 def band(ax, df: pd.DataFrame, x: str, y: str, label: str, color, marker="o",
@@ -60,15 +157,6 @@ def log2_width_axis(ax, values) -> None:
     ax.set_xticks(ticks)
     ax.set_xticklabels([str(t) for t in ticks])
     ax.minorticks_off()
-
-
-def joined(the_study, out="results") -> pd.DataFrame:
-    """The study's stored runs with the theory columns (floors cached under `out`)."""
-    from uat import api
-
-    j = floors.join(api.table(the_study, out), floors.for_study(the_study, out))
-    j.attrs["out"] = str(out)  # figures that redraw trained nets load their parameters there
-    return j
 
 
 def trained_output(out, row: pd.Series, X: np.ndarray) -> np.ndarray:
@@ -103,9 +191,9 @@ def draw(the_study, out="results", table: pd.DataFrame | None = None) -> list[Pa
     mod = module(the_study)
     if mod is None:
         return []
-    j = joined(the_study, out) if table is None else table
+    j = floors.joined(the_study, out) if table is None else table
     if j.empty:
         return []
-    style()
-    return save(mod.figure(j, the_study), out, the_study.name)
+    with style():
+        return save(mod.figure(j, the_study), out, the_study.name)
 

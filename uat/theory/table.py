@@ -19,7 +19,7 @@ from uat.theory.predict import max_pieces
 
 CONFIG = ["target", "activation", "width", "depth", "n_train", "n_test"]
 COLUMNS = CONFIG + ["floor", "floor_kind", "floor_exact", "ceiling", "ceiling_kind",
-                    "sup_floor", "sup_kind", "barron", "variance", "uat_version"]
+                    "sup_floor", "sup_kind", "sup_exact", "barron", "variance", "uat_version"]
 LN2 = math.log(2)
 WITHIN = 1.10  # issue #5: "on" an exact floor means best of seeds within this factor
 BELOW_RTOL = 1e-9  # an exactly attained least-squares floor is reached to ~1e-11 relative
@@ -39,7 +39,7 @@ def _row(target: str, activation: str, width: int, depth: int, n_train: int,
     data = targets.sample(t, n_train, n_test)
     row = dict(zip(CONFIG, (target, activation, width, depth, n_train, n_test), strict=True))
     row.update(floor=np.nan, floor_kind="", floor_exact=False, ceiling=np.nan,
-               ceiling_kind="", sup_floor=np.nan, sup_kind="", barron=np.nan,
+               ceiling_kind="", sup_floor=np.nan, sup_kind="", sup_exact=False, barron=np.nan,
                variance=float(np.mean(np.var(data.Y_test, axis=1))), uat_version=__version__)
     if t.kind == "classification":
         if depth == 0 and t.finite and target.startswith("xor"):
@@ -63,6 +63,9 @@ def _row(target: str, activation: str, width: int, depth: int, n_train: int,
         row.update(sup_floor=sawtooth_sup_floor(data.X_test[0], data.Y_test[0],
                                                 teeth(t.name), pieces),
                    sup_kind=f"sawtooth, {pieces} pieces")
+    if np.isfinite(row["sup_floor"]):  # attained when the best constant reaches it
+        constant = float(np.max(np.ptp(data.Y_test, axis=1))) / 2
+        row["sup_exact"] = bool(constant <= row["sup_floor"] * (1 + 1e-12))
     c_f = theory.barron_constant(target)
     if c_f is not None and depth == 1 and act.sigmoidal:  # Barron 1993
         radius = float(np.max(np.linalg.norm(data.X_test, axis=0)))  # domain inside B_r
@@ -94,7 +97,8 @@ def for_study(the_study, out="results") -> pd.DataFrame:
         store.atomic_write(path, table.to_csv(index=False).encode())
     numbers = ["floor", "ceiling", "sup_floor", "barron", "variance"]
     table[numbers] = table[numbers].apply(pd.to_numeric, errors="coerce").astype(float)
-    table["floor_exact"] = table["floor_exact"].astype(bool)
+    for flag in ("floor_exact", "sup_exact"):
+        table[flag] = table[flag].astype(str).str.lower().eq("true")
     keep = pd.MultiIndex.from_tuples(wanted, names=CONFIG)
     return table.set_index(CONFIG).loc[keep].reset_index()
 
@@ -116,3 +120,13 @@ def acceptance(joined: pd.DataFrame) -> pd.DataFrame:
                 seeds=("key", "size")).reset_index()
     out["ratio"] = out["best"] / out["floor"]
     return out
+
+
+def joined(the_study, out="results") -> pd.DataFrame:
+    """The study's stored runs (at its scale) with each run's theory columns alongside; the
+    table every figure, finding and verdict reads. attrs["out"] says where it came from."""
+    from uat import api
+
+    j = join(api.table(the_study, out), for_study(the_study, out))
+    j.attrs["out"] = str(out)  # figures that redraw trained nets load their parameters there
+    return j
