@@ -13,12 +13,14 @@ import pandas as pd
 from uat.theory.checks import width
 from uat.theory.checks.common import (
     ALPHA,
+    MIN_SEEDS,
     decreasing,
     floor_check,
     fmt,
     is_poly,
     medians,
     ok_rows,
+    tally,
 )
 from uat.theory.verdict import Check, all_of, fraction
 
@@ -52,8 +54,10 @@ def _on_floor(df: pd.DataFrame) -> tuple[Check, Check]:
     m = medians(d, ["target", "activation", "width", "depth"])
     fl = d.groupby(["target", "activation", "width", "depth"])["floor"].first()
     ratio = [r.median / fl[(r.target, r.activation, r.width, r.depth)] for r in m.itertuples()]
-    bad = [f"{r.activation} width {r.width} depth {r.depth} on {r.target}: {ratio[i]:.3g}x"
-           for i, r in enumerate(m.itertuples()) if not ratio[i] <= ON_FLOOR]
+    states = ["undecided" if r.size < MIN_SEEDS else "pass" if ratio[i] <= ON_FLOOR else "fail"
+              for i, r in enumerate(m.itertuples())]
+    bad = [f"{r.activation} width {r.width} depth {r.depth} on {r.target}: {ratio[i]:.3g}x "
+           f"({states[i]})" for i, r in enumerate(m.itertuples()) if states[i] != "pass"]
     plateau = all_of(
         check="polynomials-on-their-floor", kind="prediction",
         claim="A polynomial activation (the identity included) plateaus exactly on its "
@@ -61,7 +65,7 @@ def _on_floor(df: pd.DataFrame) -> tuple[Check, Check]:
               "theorem's, not the optimizer's.",
         statistic=f"(target, activation, width, depth) in the upper half of the widths where "
                   f"the floor is attainable whose median test MSE is within {ON_FLOOR}x of it",
-        passed=len(ratio) - len(bad), failed=len(bad),
+        **tally(states),
         detail="; ".join(bad) or (f"{len(ratio)} configurations, worst {max(ratio):.4g}x"
                                   if ratio else ""))
     return power, plateau
@@ -77,17 +81,19 @@ def _deeper(df: pd.DataFrame) -> list[Check]:
             continue
         med = g.groupby("depth")["test_mse"].median()
         if g["floor_kind"].eq("affine").all():
-            flat.append((target, act, w, med.max() <= med.min() * ON_FLOOR, med))
+            state = ("undecided" if g.groupby("depth").size().min() < MIN_SEEDS else
+                     "pass" if med.max() <= med.min() * ON_FLOOR else "fail")
+            flat.append((target, act, w, state, med))
         else:
-            p = decreasing(g["depth"], g["test_mse"])
-            grown.append((target, act, w, p < ALPHA, med, p))
+            r = decreasing(g["depth"], g["test_mse"])
+            grown.append((target, act, w, r.state, med, r.p))
     return [
         all_of(check="depth-raises-the-degree", kind="prediction",
                claim="A polynomial activation at depth L is a polynomial of degree d^L: its "
                      "error falls with depth (never below the degree-d^L floor).",
                statistic=f"(target, activation, width) whose test MSE falls with depth "
                          f"(Kendall's tau over seeds, one-sided p < {ALPHA})",
-               passed=sum(c[3] for c in grown), failed=sum(not c[3] for c in grown),
+               **tally(c[3] for c in grown),
                detail="; ".join(f"{a} width {w} on {t}: median {fmt(m.iloc[0])} at depth "
                                 f"{m.index[0]}, {fmt(m.iloc[-1])} at {m.index[-1]}, p = {p:.2g}"
                                 for t, a, w, _, m, p in grown)),
@@ -96,7 +102,7 @@ def _deeper(df: pd.DataFrame) -> list[Check]:
                      "affine map.",
                statistic=f"(target, width) whose median test MSE is the same within "
                          f"{ON_FLOOR}x at every depth",
-               passed=sum(c[3] for c in flat), failed=sum(not c[3] for c in flat),
+               **tally(c[3] for c in flat),
                detail="; ".join(f"width {w} on {t}: {fmt(m.min())} .. {fmt(m.max())}"
                                 for t, _, w, _, m in flat)),
     ]

@@ -1,7 +1,9 @@
 """What every theorem's checks share: per-configuration statistics over seeds, the floor checks,
 and one-sided rank tests between groups of seeds."""
 
+import itertools
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,8 @@ from uat.theory import table
 from uat.theory.verdict import Check, at_most
 
 ALPHA = 0.05  # one-sided significance of every rank test
+POWERED = ALPHA / 5  # a test "has power" when its group sizes could reach this p-value
+MIN_SEEDS = 3  # a median over fewer seeds decides nothing
 SUP_RTOL = 1e-9  # a sup floor is computed on the test points themselves: rounding only
 
 
@@ -33,29 +37,114 @@ def medians(df: pd.DataFrame, by: list[str], metric: str = "test_mse") -> pd.Dat
             .agg(["median", "min", "max", "size"]).reset_index())
 
 
-def falls(better: np.ndarray, worse: np.ndarray) -> float:
-    """One-sided Mann-Whitney p-value that `better` is stochastically below `worse`
-    (the exact distribution for small groups; 1.0 when either group is empty)."""
+class Rank(NamedTuple):
+    """A one-sided rank test: its p-value, and the smallest p-value the same group sizes
+    could give (a test that cannot reach POWERED decides nothing)."""
+
+    p: float
+    p_min: float
+
+    @property
+    def state(self) -> str:
+        """"pass" (p < ALPHA), "fail" (it could have passed clearly, and did not), or
+        "undecided" (too few seeds for the test to tell)."""
+        if self.p < ALPHA:
+            return "pass"
+        return "fail" if self.p_min <= POWERED else "undecided"
+
+
+PERMUTATIONS = 4000  # random permutations of a rank test (p >= 1/4001) past the exact sizes
+EXACT_UP_TO = 64  # points: permutation tests up to here, SciPy's normal approximation above
+
+
+def _rng(n: int) -> np.random.Generator:
+    return np.random.default_rng(n)  # seeded by the size alone: the same on every machine
+
+
+def _perm_p(observed: float, null: np.ndarray, exact: bool) -> float:
+    """One-sided p-value that the statistic is this small under `null`, the statistic over
+    every arrangement (exact) or over PERMUTATIONS random ones ((1 + count) / (R + 1));
+    integer statistics, so the counts are exact."""
+    count = int(np.count_nonzero(null <= observed))
+    return count / null.size if exact else (1 + count) / (null.size + 1)
+
+
+def falls(better, worse) -> Rank:
+    """One-sided test that `better` is stochastically below `worse`: the Mann-Whitney count of
+    pairs (b, w) with b < w minus those with b > w, against its distribution over every split
+    of the pooled values into the two group sizes (all of them when there are at most
+    PERMUTATIONS, else that many random ones; SciPy's normal approximation past EXACT_UP_TO
+    points). Ties count 0."""
     better, worse = np.asarray(better, float), np.asarray(worse, float)
     better, worse = better[np.isfinite(better)], worse[np.isfinite(worse)]
-    if better.size == 0 or worse.size == 0:
-        return 1.0
-    from scipy import stats  # 0.8 s to import: only where verdicts are computed
+    m, n = better.size, worse.size
+    if m == 0 or n == 0:
+        return Rank(1.0, 1.0)
+    if m + n > EXACT_UP_TO:
+        from scipy import stats  # 0.8 s to import: only where verdicts are computed
 
-    return float(stats.mannwhitneyu(better, worse, alternative="less").pvalue)
+        p = float(stats.mannwhitneyu(better, worse, alternative="less").pvalue)
+        return Rank(p, 1 / math.comb(m + n, m))
+    pooled = np.concatenate([better, worse])
+    cmp = np.sign(pooled[None, :] - pooled[:, None]).astype(np.int64)  # +1: column larger
+    exact = math.comb(m + n, m) <= PERMUTATIONS
+    if exact:
+        groups = np.array(list(itertools.combinations(range(m + n), m)))
+    else:
+        groups = _rng(m + n).permuted(np.tile(np.arange(m + n), (PERMUTATIONS, 1)),
+                                      axis=1)[:, :m]
+    member = np.zeros((len(groups), m + n), np.int64)
+    np.put_along_axis(member, groups, 1, axis=1)
+
+    def lower(M):  # (R, N) membership -> (R,) pairs with the group below minus above, negated
+        return -np.sum((M @ cmp) * (1 - M), axis=1)
+
+    null = lower(member)
+    first = np.zeros((1, m + n), np.int64)
+    first[0, :m] = 1
+    smallest = np.zeros((1, m + n), np.int64)
+    smallest[0, np.argsort(pooled, kind="stable")[:m]] = 1
+    return Rank(_perm_p(lower(first)[0], null, exact), _perm_p(lower(smallest)[0], null, exact))
 
 
-def decreasing(x, y) -> float:
-    """One-sided p-value that y decreases with x: Kendall's tau-b over all (x, y) pairs (seeds
-    at several widths or depths), alternative "less"; 1.0 with fewer than 3 finite points."""
+def decreasing(x, y) -> Rank:
+    """One-sided test that y decreases with x: Kendall's S = sum over pairs of
+    sign(x_j - x_i) sign(y_j - y_i) (tied x count 0), against its distribution over the
+    arrangements of y (all of them up to 7 points, else PERMUTATIONS random ones; SciPy's
+    tau-b approximation past EXACT_UP_TO points). The points are the seeds at several widths
+    or depths."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     keep = np.isfinite(x) & np.isfinite(y)
-    if keep.sum() < 3 or np.unique(x[keep]).size < 2:
-        return 1.0
-    from scipy import stats
+    x, y = x[keep], y[keep]
+    if x.size < 3 or np.unique(x).size < 2:
+        return Rank(1.0, 1.0)
+    if x.size > EXACT_UP_TO:
+        from scipy import stats
 
-    p = stats.kendalltau(x[keep], y[keep], alternative="less").pvalue
-    return 1.0 if not np.isfinite(p) else float(p)
+        def p_of(v):
+            p = stats.kendalltau(x, v, alternative="less").pvalue
+            return 1.0 if not np.isfinite(p) else float(p)
+
+        return Rank(p_of(y), p_of(-x))
+    sx = np.triu(np.sign(x[None, :] - x[:, None])).astype(np.int8)  # (n, n), pairs i < j
+
+    def s_of(v):  # (R, n) -> (R,) Kendall's S, in integers
+        return np.einsum("ij,rij->r", sx, np.sign(v[:, None, :] - v[:, :, None]).astype(
+            np.int8), dtype=np.int64)
+
+    exact = math.factorial(x.size) <= PERMUTATIONS
+    order = (np.array(list(itertools.permutations(range(x.size)))) if exact else
+             _rng(x.size).permuted(np.tile(np.arange(x.size), (PERMUTATIONS, 1)), axis=1))
+    null = s_of(y[order])
+    return Rank(_perm_p(int(s_of(y[None])[0]), null, exact),
+                _perm_p(int(s_of(-x[None])[0]), null, exact))
+
+
+def tally(states) -> dict:
+    """Counts of "pass", "fail" and "undecided" states as all_of's keyword arguments."""
+    states = list(states)
+    return {"passed": states.count("pass"), "failed": states.count("fail"),
+            "undecided": states.count("undecided")}
 
 
 def below_counts(df: pd.DataFrame) -> tuple[int, int, list[str]]:

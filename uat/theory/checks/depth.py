@@ -10,7 +10,16 @@ import math
 
 import pandas as pd
 
-from uat.theory.checks.common import ALPHA, falls, floor_check, fmt, is_poly, ok_rows
+from uat.theory.checks.common import (
+    ALPHA,
+    MIN_SEEDS,
+    falls,
+    floor_check,
+    fmt,
+    is_poly,
+    ok_rows,
+    tally,
+)
 from uat.theory.verdict import Check, all_of, fraction
 
 ON_FLOOR = 1.10  # "on its floor": the median within this factor of it
@@ -78,9 +87,9 @@ def _on_floor(df: pd.DataFrame) -> Check:
     passed, failed, undecided, bad = 0, 0, 0, []
     for (t, a, depth), g in d.groupby(["target", "activation", "depth"], sort=True):
         live = g[_moved(g)]
-        if live.empty:
+        if len(live) < MIN_SEEDS:
             undecided += 1
-            bad.append(f"{a} on {t}, depth {depth}: every seed dead")
+            bad.append(f"{a} on {t}, depth {depth}: {len(live)} of {len(g)} seeds moved")
             continue
         ratio = live["test_mse"].median() / g["floor"].iloc[0]
         ok = ratio <= ON_FLOOR
@@ -93,8 +102,8 @@ def _on_floor(df: pd.DataFrame) -> Check:
         claim="In 1-D a width-1 net that learns stops on its floor at every depth (a clamp or "
               "ramp for ReLU, a monotone fit otherwise): more depth buys nothing.",
         statistic=f"(target, activation, depth) whose median test MSE over the seeds that beat "
-                  f"a constant is within {ON_FLOOR}x of the width-1 floor (all seeds dead: "
-                  f"undecided)",
+                  f"a constant is within {ON_FLOOR}x of the width-1 floor (fewer than "
+                  f"{MIN_SEEDS} such seeds: undecided)",
         passed=passed, failed=failed, undecided=undecided,
         detail="; ".join(bad) or f"{passed} configurations")
 
@@ -130,7 +139,7 @@ def _wider_beats(df: pd.DataFrame) -> Check:
 
 def _depth_helps(df: pd.DataFrame) -> Check:
     """Width n + 1: the best depth is better than depth 1 (one-sided Mann-Whitney on MSE)."""
-    passed, failed, notes = 0, 0, []
+    states, notes = [], []
     for (target, act), d in ok_rows(df).groupby(["target", "activation"], sort=False):
         n = int(d["n_in"].iloc[0])
         wide = d[d["width"] == n + 1]
@@ -138,19 +147,19 @@ def _depth_helps(df: pd.DataFrame) -> Check:
             continue
         med = wide.groupby("depth")["test_mse"].median()
         best = int(med.idxmin())
-        p = falls(wide.loc[wide["depth"] == best, "test_mse"],
+        r = falls(wide.loc[wide["depth"] == best, "test_mse"],
                   wide.loc[wide["depth"] == 1, "test_mse"])
-        ok = best > 1 and p < ALPHA
-        passed, failed = passed + ok, failed + (not ok)
+        few = wide.groupby("depth").size().min() < MIN_SEEDS
+        states.append("undecided" if few else "fail" if best == 1 else r.state)
         notes.append(f"{act} width {n + 1} on {target}: median {fmt(med[best])} at depth "
-                     f"{best} vs {fmt(med[1])} at depth 1, p = {p:.2g}")
+                     f"{best} vs {fmt(med[1])} at depth 1, p = {r.p:.2g} ({states[-1]})")
     return all_of(
         check="depth-helps-width-n+1", kind="prediction",
         claim="At width n + 1 depth helps: the best depth is deeper than one hidden layer and "
               "better than it.",
         statistic=f"(target, activation) pairs whose seeds at the depth of lowest median test "
                   f"MSE are below those at depth 1 (one-sided Mann-Whitney, p < {ALPHA})",
-        passed=passed, failed=failed, detail="; ".join(notes))
+        **tally(states), detail="; ".join(notes))
 
 
 def _kidger_lyons(df: pd.DataFrame) -> list[Check]:
@@ -165,8 +174,10 @@ def _kidger_lyons(df: pd.DataFrame) -> list[Check]:
         plateau = float(shallow["floor"].iloc[0])
         deepest = int(g["depth"].max())
         med = g.groupby("depth")["test_mse"].median()
-        p = falls(g.loc[g["depth"] == deepest, "test_mse"], shallow["test_mse"])
-        ok = med[deepest] < plateau / DEEP and p < ALPHA
+        r = falls(g.loc[g["depth"] == deepest, "test_mse"], shallow["test_mse"])
+        few = min(len(shallow), int((g["depth"] == deepest).sum())) < MIN_SEEDS
+        state = ("undecided" if few else "fail" if not med[deepest] < plateau / DEEP
+                 else r.state)
         out.append(all_of(
             check=f"kidger-lyons-{act}-width-{w}", kind="prediction",
             claim=f"{act} at width {w} (n + m + 2 for n = m = 1: Kidger & Lyons, an upper bound) "
@@ -174,16 +185,17 @@ def _kidger_lyons(df: pd.DataFrame) -> list[Check]:
                   f"floor one hidden layer is stuck on.",
             statistic=f"median test MSE at depth {deepest} below the depth-1 floor / {DEEP:g}, "
                       f"and its seeds below depth 1's (one-sided Mann-Whitney, p < {ALPHA})",
-            passed=int(ok), failed=int(not ok),
+            **tally([state]),
             detail=f"on {target}: median {fmt(med[deepest])} at depth {deepest}, depth-1 floor "
-                   f"{fmt(plateau)}, p = {p:.2g}"))
-        on = shallow["test_mse"].median() <= plateau * ON_FLOOR
+                   f"{fmt(plateau)}, p = {r.p:.2g}"))
+        on = ("undecided" if len(shallow) < MIN_SEEDS else
+              "pass" if shallow["test_mse"].median() <= plateau * ON_FLOOR else "fail")
         out.append(all_of(
             check=f"shallow-{act}-on-its-floor", kind="control",
             claim=f"With one hidden layer {act} sits on its polynomial floor (Leshno: it "
                   f"cannot go further at any width); only depth moves it.",
             statistic=f"median test MSE at depth 1 within {ON_FLOOR}x of the degree floor",
-            passed=int(on), failed=int(not on),
+            **tally([on]),
             detail=f"on {target}: {fmt(shallow['test_mse'].median())} vs {fmt(plateau)}"))
     return out
 

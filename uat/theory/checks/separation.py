@@ -7,7 +7,7 @@ of depth k *is* the sawtooth is a representation fact, reported as its own check
 
 import pandas as pd
 
-from uat.theory.checks.common import ALPHA, falls, floor_check, fmt, ok_rows
+from uat.theory.checks.common import ALPHA, MIN_SEEDS, falls, floor_check, fmt, ok_rows, tally
 from uat.theory.constructions import sawtooth_depth, sawtooth_exact_errors, teeth
 from uat.theory.verdict import Check, all_of, fraction
 
@@ -26,7 +26,7 @@ def _deep_beats_shallow(df: pd.DataFrame) -> Check:
     it can be exact) and the shallow net's exact floor is above 0 (so it cannot): deep seeds
     below shallow seeds. Other sizes are reported, not judged."""
     deep, shallow = _families(ok_rows(df))
-    passed, failed, notes = 0, 0, []
+    states, notes = [], []
     for target, d in deep.groupby("target", sort=False):
         k = sawtooth_depth(target)
         s = shallow[shallow["target"] == target]
@@ -34,16 +34,18 @@ def _deep_beats_shallow(df: pd.DataFrame) -> Check:
             ss = s[s["n_params"] == params]
             if ss.empty:
                 continue
-            p = falls(dd["test_mse"], ss["test_mse"])
-            ok = p < ALPHA and dd["test_mse"].median() < ss["test_mse"].median()
+            r = falls(dd["test_mse"], ss["test_mse"])
+            lower = dd["test_mse"].median() < ss["test_mse"].median()
+            few = min(len(dd), len(ss)) < MIN_SEEDS
+            state = "undecided" if few else "fail" if not lower else r.state
             depth, width = int(dd["depth"].iloc[0]), int(ss["width"].iloc[0])
             decisive = k is not None and depth >= k and ss["floor"].iloc[0] > 0
             notes.append(f"{target}, {params} parameters (depth {depth} vs width {width}): "
                          f"median {fmt(dd['test_mse'].median())} vs "
-                         f"{fmt(ss['test_mse'].median())}, p = {p:.2g}"
-                         + ("" if decisive else " (not decisive)"))
+                         f"{fmt(ss['test_mse'].median())}, p = {r.p:.2g} "
+                         + (f"({state})" if decisive else "(not decisive)"))
             if decisive:
-                passed, failed = passed + ok, failed + (not ok)
+                states.append(state)
     return all_of(
         check="deep-beats-shallow", kind="prediction",
         claim="At every size where a width-2 net is deep enough to be the sawtooth exactly "
@@ -52,7 +54,7 @@ def _deep_beats_shallow(df: pd.DataFrame) -> Check:
               "shallow ones.",
         statistic=f"decisive (target, parameter count) points whose deep seeds are below the "
                   f"shallow seeds (one-sided Mann-Whitney, p < {ALPHA}) with the lower median",
-        passed=passed, failed=failed, detail="; ".join(notes))
+        **tally(states), detail="; ".join(notes))
 
 
 def _hand_set(df: pd.DataFrame) -> Check:

@@ -19,12 +19,14 @@ import pandas as pd
 
 from uat.theory.checks.common import (
     ALPHA,
+    MIN_SEEDS,
     decreasing,
     floor_check,
     fmt,
     is_poly,
     medians,
     ok_rows,
+    tally,
 )
 from uat.theory.verdict import Check, all_of
 
@@ -64,9 +66,10 @@ def bars(df: pd.DataFrame) -> dict[str, Bar]:
 def classify(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (target, activation): the best median test MSE (`best`) and where
     (`width`, `optimizer`), the median max |error| there (`sup`), the target's bar, and the
-    class (`cls`): universal, not universal, or undecided (no bar on the target; or the pair's
-    own floor still falls over the top quarter of the widths yet stays above the bar at every
-    width of the grid: wider nets might go under, these cannot)."""
+    class (`cls`): universal, not universal, or undecided (no bar on the target; fewer than
+    MIN_SEEDS seeds; or the pair's own floor still falls over the top quarter of the widths yet
+    stays above the bar at every width of the grid: wider nets might go under, these
+    cannot)."""
     bar = bars(df)
     m = medians(df, ["target", "activation", "optimizer", "width"])
     sup = medians(df, ["target", "activation", "optimizer", "width"], "max_abs_err")
@@ -75,12 +78,13 @@ def classify(df: pd.DataFrame) -> pd.DataFrame:
     for (target, act), d in m.groupby(["target", "activation"], sort=False):
         best = d.loc[d["median"].idxmin()]
         b = bar[target]
+        few = d["size"].max() < MIN_SEEDS  # a median of fewer seeds decides nothing
         at = (target, act, best["optimizer"], best["width"])
         own = df[(df["target"] == target) & (df["activation"] == act)].groupby("width")[
             "floor"].first().dropna()
         quarter = own[own.index <= own.index.max() // 4]
         shrinking = not quarter.empty and own.iloc[-1] < quarter.iloc[-1] * (1 - 1e-9)
-        if not math.isfinite(b.mse):
+        if not math.isfinite(b.mse) or few:
             cls = "undecided"
         elif best["median"] < b.mse / BAR_MARGIN and sup[at] < b.sup / BAR_MARGIN:
             cls = "universal"
@@ -117,12 +121,12 @@ def keeps_falling(df: pd.DataFrame) -> pd.DataFrame:
         floor = max(best_on_target[target] * AT_FLOOR, MEASURE * var[target])
         sel = runs[(runs["target"] == target) & (runs["activation"] == act)
                    & (runs["optimizer"] == opt) & (runs["width"] >= w_low)]
-        p = decreasing(np.log2(sel["width"]), sel["test_mse"])
+        r = decreasing(np.log2(sel["width"]), sel["test_mse"])
+        state = "pass" if top <= floor else r.state
         rows.append({"target": target, "activation": act, "optimizer": opt, "w_low": w_low,
-                     "w_top": w_top, "low": low, "top": top, "p": p, "at_floor": top <= floor,
-                     "ok": bool(top <= floor or p < ALPHA)})
+                     "w_top": w_top, "low": low, "top": top, "p": r.p, "state": state})
     return pd.DataFrame(rows, columns=["target", "activation", "optimizer", "w_low", "w_top",
-                                       "low", "top", "p", "at_floor", "ok"])
+                                       "low", "top", "p", "state"])
 
 
 def _listing(rows: pd.DataFrame) -> str:
@@ -177,7 +181,7 @@ def checks(joined: pd.DataFrame) -> list[Check]:
         detail=_listing(poly[wrong]) or f"{len(poly)} pairs of "
         + ", ".join(sorted(set(poly["activation"])))))
     t = keeps_falling(df)
-    bad = t[~t["ok"].astype(bool)]
+    bad = t[t["state"] != "pass"]
     out.append(all_of(
         check="keeps-falling", kind="prediction",
         claim="A non-polynomial activation's test error keeps falling with width until it "
@@ -186,29 +190,29 @@ def checks(joined: pd.DataFrame) -> list[Check]:
                   f"largest width up (Kendall's tau over seeds, one-sided p < {ALPHA}), or whose "
                   f"median at the largest width is within {AT_FLOOR:g}x of the target's lowest "
                   f"median or below {MEASURE:g} x its variance (optimizer of the best cell)",
-        passed=int(t["ok"].sum()), failed=len(bad),
+        **tally(t["state"]),
         detail="; ".join(f"{r.activation} on {r.target}: median {fmt(r.low)} at width "
-                         f"{r.w_low}, {fmt(r.top)} at {r.w_top}, p = {r.p:.2g}"
+                         f"{r.w_low}, {fmt(r.top)} at {r.w_top}, p = {r.p:.2g} ({r.state})"
                          for r in bad.itertuples())
         or f"all {len(t)} pairs"))
-    out.append(_barron(df))
-    return out
+    barron = df[df["barron"].notna() & (df["barron"] < df["variance"])]
+    return out + ([_barron(barron)] if not barron.empty else [])  # only where it applies
 
 
-def _barron(df: pd.DataFrame) -> Check:
+def _barron(d: pd.DataFrame) -> Check:
     """Barron 1993: some net of width w is within (2 r C_f)^2 / w in mean square; where that is
-    below the variance (not vacuous), the median trained sigmoidal net must be too."""
-    d = df[df["barron"].notna() & (df["barron"] < df["variance"])]
-    m = medians(d, ["target", "activation", "optimizer", "width"]) if not d.empty else d
+    below the variance (not vacuous: the configurations in d), the median trained sigmoidal
+    net must be too."""
+    m = medians(d, ["target", "activation", "optimizer", "width"])
     bound = d.groupby(["target", "activation", "optimizer", "width"])["barron"].first()
-    ok = [r.median <= bound[(r.target, r.activation, r.optimizer, r.width)]
-          for r in m.itertuples()] if not d.empty else []
+    states = ["undecided" if r.size < MIN_SEEDS else
+              "pass" if r.median <= bound[(r.target, r.activation, r.optimizer, r.width)]
+              else "fail" for r in m.itertuples()]
     return all_of(
         check="below-barron-bound", kind="prediction",
         claim="Where Barron's bound (2rC_f)^2/width is below the variance (not vacuous), the "
               "median trained sigmoidal net of that width is below it.",
         statistic="configurations (target, activation, optimizer, width) whose median test MSE "
                   "is at or below the bound",
-        passed=sum(ok), failed=len(ok) - sum(ok),
-        detail=f"{len(ok)} non-vacuous configurations")
+        **tally(states), detail=f"{len(states)} non-vacuous configurations")
 
