@@ -9,7 +9,7 @@ OUT    ?= results
 FRESH  ?=# FRESH=1: move stored tables aside first (uat run --fresh), e.g. after an upgrade
 STUDIES := width depth activation separation lecture
 
-.PHONY: all venv test test-slow test-all studies report bench lint clean $(addprefix study-,$(STUDIES))
+.PHONY: all venv test test-slow test-all studies report verdict reference bench lint clean $(addprefix study-,$(STUDIES))
 
 all: studies report
 
@@ -38,6 +38,12 @@ studies: $(addprefix study-,$(STUDIES))
 
 report: $(STAMP)
 	$(BIN)/uat report --out $(OUT)
+
+verdict: $(STAMP)  ## every theorem's checks and verdict on the stored runs
+	$(BIN)/uat verdict --out $(OUT)
+
+reference: $(STAMP)  ## regenerate tests/reference (smoke numbers, tables, verdicts) after an intended change
+	$(BIN)/python -m tests.make_reference
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'

@@ -13,6 +13,7 @@ import pytest
 
 from uat import cli, plots, report
 from uat.plots import Findings
+from uat.theory.verdict import COLUMNS
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # noqa: E402
@@ -59,8 +60,7 @@ class FakeFigure:
     @staticmethod
     def findings(joined, the_study):
         table = pd.DataFrame({"activation <a>": ["tanh"], "best": [1.23456e-7], "n": [3]})
-        return Findings("caption with <b>tags</b> & numbers 1e-7", table,
-                        "verdict <i>computed</i>", True)
+        return Findings("caption with <b>tags</b> & numbers 1e-7", table)
 
 
 class BrokenFigure:
@@ -117,7 +117,7 @@ def test_floors_summary_is_computed():
 
 
 def test_not_run_yet(tiny_dir, tmp_path):
-    html = report.write(tmp_path / "empty", tiny_dir).read_text()
+    html = report.write(tmp_path / "empty", tiny_dir).report.read_text()
     assert 'id="study-tiny"' in html
     assert "Not run yet" in html and "make study-tiny" in html
     assert "○ not run yet" in html
@@ -128,7 +128,8 @@ def test_self_contained_and_escaped(tiny_dir, tmp_path, monkeypatch):
     out = tmp_path / "out"
     _run(tiny_dir / "tiny.toml", out)
     monkeypatch.setattr(plots, "module", lambda s: FakeFigure)
-    html = report.write(out, tiny_dir).read_text()
+    written = report.write(out, tiny_dir)
+    html = written.report.read_text()
     srcs = IMG_SRC.findall(html)
     assert len(srcs) == 1 and all(s.startswith("data:image/png;base64,") for s in srcs)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html.replace(
@@ -138,7 +139,15 @@ def test_self_contained_and_escaped(tiny_dir, tmp_path, monkeypatch):
         "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;") >= 2
     assert "caption with &lt;b&gt;tags&lt;/b&gt; &amp; numbers" in html
     assert "activation &lt;a&gt;" in html and "1.23e-07" in html
-    assert "✓ confirmed" in html and "verdict &lt;i&gt;computed&lt;/i&gt;" in html
+    # the verdict comes from uat.theory.checks, with every check it is computed from
+    verdicts = pd.read_csv(written.verdicts)
+    assert list(verdicts.columns) == COLUMNS and written.errors == ()
+    mine = verdicts[verdicts["study"] == "tiny"]
+    assert mine["check"].iloc[-1] == "overall" and len(mine) >= 4
+    assert set(mine["outcome"]) <= {"confirmed", "contradicted", "inconclusive"}
+    assert 'class="verdict' in html and "Computed from the" in html
+    for check in mine["check"].iloc[:-1]:
+        assert f"<code>{check}</code>" in html
     assert "A tiny study &amp; its &lt;description&gt;." in html
     # the identity activation has an exact (affine) floor: the floors table lists it
     assert 'id="floors"' in html and "configurations within 1.10x" in html
@@ -156,7 +165,9 @@ def test_broken_figure_gives_error_section(broken, tiny_dir, tmp_path, monkeypat
     monkeypatch.setattr(plots, "module", (lambda s: BrokenFigure) if broken == "raises"
                         else missing)
     with caplog.at_level(logging.WARNING, logger="uat.report"):
-        html = report.write(out, tiny_dir).read_text()
+        written = report.write(out, tiny_dir)
+    html = written.report.read_text()
+    assert written.errors and all(e.startswith("tiny: ") for e in written.errors)
     assert 'class="error"' in html and "<img" not in html
     if broken == "raises":
         assert "RuntimeError: figure exploded &lt;here&gt;" in html
@@ -208,7 +219,7 @@ def _browser_check(html_path: Path, shot: Path) -> dict:
 def test_report_in_headless_chromium(tmp_path):
     for name in REAL:
         _run(STUDIES / f"{name}.toml", tmp_path)
-    path = report.write(tmp_path, STUDIES)
+    path = report.write(tmp_path, STUDIES).report
     seen = _browser_check(path, tmp_path / "report.png")
 
     assert seen["console"] == [] and seen["pageerror"] == []
@@ -223,3 +234,14 @@ def test_report_in_headless_chromium(tmp_path):
         assert img["complete"] and img["natural"] > 0 and img["area"] > 0, img
         assert img["src"] == "data:image/png;base64,"
     assert (tmp_path / "report.png").stat().st_size > 0
+
+
+def test_uat_report_exits_1_when_a_section_fails(tiny_dir, tmp_path, monkeypatch, capsys):
+    """Issue #10: a report with a broken section is not a whole report; the exit code says so."""
+    out = tmp_path / "out"
+    _run(tiny_dir / "tiny.toml", out)
+    assert cli.main(["report", "--out", str(out), "--studies", str(tiny_dir)]) == 0
+    monkeypatch.setattr(plots, "module", lambda s: BrokenFigure)
+    assert cli.main(["report", "--out", str(out), "--studies", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert "uat report: section failed: tiny:" in err and "figure exploded" in err

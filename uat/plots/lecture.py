@@ -75,7 +75,7 @@ def _bars(ax, cls, metric, label):
         v = t.loc[[(target, model) for target in tl if (target, model) in t.index]]
         ax.bar(x, v["median"], width=w, color=MODELS[model], label=model)
         ax.errorbar(x, v["median"], yerr=[v["median"] - v["min"], v["max"] - v["median"]],
-                    fmt="none", ecolor="0.2", capsize=2, linewidth=0.8)
+                    fmt="none", ecolor="0.2", capsize=0, linewidth=1.0)
     ax.set_xticks(range(len(tl)))
     ax.set_xticklabels([t.split("(")[0] for t in tl])
     ax.set_ylabel(f"{label} (median over seeds)")
