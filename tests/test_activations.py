@@ -88,3 +88,43 @@ def test_bad_activation_specs(text, words):
     for word in words:
         assert word in str(err.value)
     assert isinstance(err.value, UserError)
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_facts_theory_reads(name):
+    """Issue #10: the facts on the record are what the functions do, so the theory reads
+    them instead of names (a new activation is one registry function)."""
+    act = activations.get(name)
+    t = np.linspace(-50, 50, 100001)
+    A = act.f(t)
+    if act.kink_slopes is not None:  # exactly two lines meeting at 0
+        left, right = act.kink_slopes
+        np.testing.assert_allclose(A, np.where(t > 0, right * t, left * t), atol=1e-12)
+        assert left != right and act.poly_degree is None
+    slope = np.abs(act.df(t, A))
+    if act.lipschitz:  # a bounded derivative, so uniformly continuous
+        assert slope.max() < 10
+    else:  # unbounded growth of the derivative: not uniformly continuous on R
+        assert act.df(np.array([1e3]), act.f(np.array([1e3])))[0] > 100
+    if act.analytic:  # smooth and not a polynomial somewhere: high differences stay non-zero
+        assert act.poly_degree is None and act.kink_slopes is None
+        s = np.linspace(-2.0, -0.5, 13)
+        assert np.max(np.abs(np.diff(act.f(s), n=8))) > 1e-12
+    if act.relu_like:
+        assert spec_name(act) in ("relu", "leaky_relu", "elu", "gelu", "softplus")
+    assert act.is_relu == (act.kink_slopes == (0.0, 1.0))
+
+
+def spec_name(act) -> str:
+    from uat import spec
+
+    return spec.parse(act.name)[0]
+
+
+def test_equivalent_specs_share_their_facts():
+    get = activations.get
+    for same in ("leaky_relu(slope=0)", "elu(alpha=0)"):
+        assert get(same).is_relu and get(same).relu_like and not get(same).analytic
+    assert get("leaky_relu(slope=1)").poly_degree == 1 and get("leaky_relu(slope=1)").kink_slopes \
+        is None
+    assert get("elu").analytic and not get("elu").is_relu

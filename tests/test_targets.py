@@ -1,5 +1,5 @@
 """Tests for uat.targets: shapes, domains, determinism, disjoint train/test points, spec errors,
-and oracles (Telgarsky's composed tent map, the NMR spectrum's numbers in THEORY.md 6.4)."""
+and oracles (Telgarsky's composed tent map, the NMR spectrum's numbers in docs/theory.md)."""
 
 import hashlib
 import os
@@ -117,7 +117,7 @@ def test_sawtooth_is_telgarsky_delta_k(k):
 
 
 def test_nmr_matches_theory():
-    """THEORY.md 6.4: peak max 45.87, mean 1.762, variance 21.41 on [0.5, 5] ppm."""
+    """docs/theory.md: peak max 45.87, mean 1.762, variance 21.41 on [0.5, 5] ppm."""
     t = targets.get("nmr")
     y = t.f(np.linspace(-1, 1, 4501)[None, :])
     for got, want in ((y.max(), 45.87), (y.mean(), 1.762), (y.var(), 21.41)):

@@ -1,6 +1,6 @@
 """Oracle tests for uat.theory (oracles, pl): closed forms, independent implementations.
 
-Reference values are THEORY.md 3.5 (801-point grid), 3.8 (uniform measure on [-1, 1]) and 4.1
+Reference values are those of docs/theory.md (801-point grid; uniform measure on [-1, 1]; and
 (2048-point midpoint grid). Our oracles use uniform weights on the given sample, so a value on a
 20001-point linspace grid differs from the continuum by O(1/n_s) (endpoint weighting); each
 tolerance says which effect it covers.
@@ -18,10 +18,10 @@ from scipy import optimize
 from uat import activations, theory
 
 # Tiny shared fixtures (module constants).
-X_FINE = np.linspace(-1, 1, 20001)  # THEORY.md 3.8 grid
-X_801 = np.linspace(-1, 1, 801)  # THEORY.md 3.5 grid
+X_FINE = np.linspace(-1, 1, 20001)  # docs/theory.md grid
+X_801 = np.linspace(-1, 1, 801)  # docs/theory.md grid
 SIN = np.sin(np.pi * X_FINE)
-AFFINE_SIN = 0.5 - 3 / np.pi**2  # 0.196036, THEORY.md 3.1
+AFFINE_SIN = 0.5 - 3 / np.pi**2  # 0.196036, docs/theory.md
 RNG_SEED = 20240601
 
 
@@ -154,7 +154,7 @@ def brute_isotonic(x, y):
 def test_isotonic_reference_table(name, ref):
     y = {"sin": SIN, "abs": np.abs(X_FINE), "gauss": np.exp(-8 * X_FINE**2),
          "sin2": np.sin(2 * np.pi * X_FINE)}[name]
-    assert abs(theory.isotonic_floor(X_FINE, y) - ref) < 3e-4  # THEORY.md 3.8 quotes +-3e-4
+    assert abs(theory.isotonic_floor(X_FINE, y) - ref) < 3e-4  # docs/theory.md quotes +-3e-4
 
 
 def test_isotonic_brute_force_with_ties():
@@ -183,7 +183,7 @@ def test_monotone_sup_floor_against_lp():
             c[n] = 1
             lp.append(optimize.linprog(c, A_ub=A, b_ub=b, bounds=[(None, None)] * (n + 1)).fun)
         assert_allclose(theory.monotone_sup_floor(x, y), min(lp), atol=1e-9)  # LP tolerance
-    assert_allclose(theory.monotone_sup_floor(X_FINE, SIN), 0.5, atol=1e-12)  # THEORY.md 3.8
+    assert_allclose(theory.monotone_sup_floor(X_FINE, SIN), 0.5, atol=1e-12)  # docs/theory.md
 
 
 # ----------------------------------------------------------------------------- clamp, ramp
@@ -202,7 +202,7 @@ def brute_clamp(x, y, grid):
 
 def test_clamp_and_ramp_reference_and_ordering():
     clamp, ramp = theory.clamp_floor(X_FINE, SIN), theory.ramp_floor(X_FINE, SIN)
-    # THEORY.md 3.8 quotes +-3e-4 (trapezoid weights there); measured 0.06094 and 0.15957
+    # docs/theory.md quotes +-3e-4 (trapezoid weights there); measured 0.06094 and 0.15957
     assert abs(clamp - 0.0611) < 3e-4
     assert abs(ramp - 0.1595) < 3e-4
     assert clamp <= ramp <= theory.affine_floor(X_FINE, SIN) + 1e-15  # nested classes
@@ -247,7 +247,7 @@ def brute_dp(x, y, pieces):
 def test_free_knot_floor_reference_table_801():
     y = np.sin(np.pi * X_801)
     ref = {1: 9.51e-2, 2: 5.29e-3, 3: 3.28e-3, 4: 8.25e-4, 5: 5.43e-4, 6: 2.33e-4,
-           8: 8.95e-5, 10: 4.14e-5}  # THEORY.md 3.5, DP_{w+1}
+           8: 8.95e-5, 10: 4.14e-5}  # docs/theory.md
     floors = theory.free_knot_floors(X_801, y, 11)
     for w, r in ref.items():
         assert_allclose(floors[w], r, rtol=5e-3)  # 3 significant digits
@@ -325,14 +325,14 @@ def test_uniform_and_free_knot_ceilings():
         uni = theory.uniform_knot_ceiling(X_801, y, w)
         free = theory.free_knot_ceiling(X_801, y, w)
         assert floors[w] <= free <= uni  # DP_{w+1} <= a width-w net <= these fits
-        if w in ref:  # THEORY.md 3.5 ceilings, 3 digits; a lower ceiling is a better one
+        if w in ref:  # docs/theory.md ceilings, 3 digits; a lower ceiling is a better one
             assert free <= ref[w] * 1.005
 
 
 @pytest.mark.parametrize("pieces", [1, 2, 4, 8, 16])
 def test_square_on_unit_interval_closed_form(pieces):
     x = np.linspace(0, 1, 6001)
-    exact = 1 / (180 * pieces**4)  # THEORY.md 3.6, continuum
+    exact = 1 / (180 * pieces**4)  # docs/theory.md, continuum
     uni = theory.uniform_knot_ceiling(x, x**2, pieces)
     dp = theory.free_knot_floor(x, x**2, pieces)
     assert dp <= uni * (1 + 1e-9)  # provable: the uniform fit is one N-piece fit
@@ -347,7 +347,7 @@ def test_sawtooth_dp_and_closed_form():
     floors = theory.free_knot_floors(x, y, 32)
     ref = {1: 0.0833, 2: 0.0799, 4: 0.0738, 8: 0.0622, 16: 0.0384, 17: 0.0347}
     for p, r in ref.items():
-        # 4 decimals; p=4 measures 0.0737488, which THEORY.md 4.1 rounds up: 6e-5 covers it
+        # 4 decimals; p=4 measures 0.0737488, which docs/theory.md rounds up: 6e-5 covers it
         assert abs(floors[p - 1] - r) < 6e-5
     assert floors[31] < 1e-15  # 32 pieces follow the 32 linear pieces exactly
     # The closed form is for the uniform measure. On this grid a tooth's best line is the
@@ -377,12 +377,12 @@ def test_johnson_sup_floor_bump(scale, ref):
     X, y = bump_grid(scale)
     boundary = np.any(np.abs(X) == 1, axis=0)
     val = theory.sup_floor_narrow(X, y, boundary)
-    assert abs(val - ref) < 5e-6  # 5 decimals in THEORY.md 3.4
+    assert abs(val - ref) < 5e-6  # 5 decimals in docs/theory.md
     assert_allclose(val, (1 - np.exp(-1 / (2 * scale**2))) / 2, rtol=1e-12)  # closed form
 
 
 def test_johnson_sup_floor_hanin_sellke_disk():
-    # f = sum (x_i - 1/2)^2 on the disk of radius 1/2 about (1/2, 1/2): exactly 1/8 (THEORY 2.2)
+    # f = sum (x_i - 1/2)^2 on the disk of radius 1/2 about (1/2, 1/2): exactly 1/8 (docs/theory.md)
     r, t = np.meshgrid(np.linspace(0, 0.5, 51), np.linspace(0, 2 * np.pi, 73, endpoint=False))
     X = np.stack([0.5 + r.ravel() * np.cos(t.ravel()), 0.5 + r.ravel() * np.sin(t.ravel())])
     y = np.sum((X - 0.5) ** 2, axis=0)
@@ -411,7 +411,7 @@ def test_barron():
     assert_allclose(theory.barron_constant(f"bump(dim=2, scale={s})"), np.sqrt(np.pi / 2) / s,
                     rtol=1e-13)  # 1.2533 / s
     c = theory.barron_constant("bump(scale=0.25)")
-    assert_allclose((2 * c) ** 2, 40.7, rtol=2e-3)  # THEORY.md 1.5 rounds 40.74 to 40.7
+    assert_allclose((2 * c) ** 2, 40.7, rtol=2e-3)  # docs/theory.md rounds 40.74 to 40.7
     assert_allclose(theory.barron_bound(np.pi, 1.0, 10), 4 * np.pi**2 / 10, rtol=1e-15)
     assert theory.barron_constant("abs") is None
 
@@ -421,7 +421,7 @@ def test_barron():
 
 @pytest.mark.parametrize(
     ("n", "m", "norm", "act", "expected"),
-    [  # THEORY.md 0, "concrete values"
+    [  # docs/theory.md, "concrete values"
         (1, 1, "sup", "relu", 2), (2, 1, "sup", "relu", 3), (3, 1, "sup", "relu", 4),
         (1, 2, "sup", "relu", 3),
         (1, 1, "L^p", "relu", 2), (2, 1, "L^p", "relu", 2), (3, 1, "L^p", "relu", 3),
@@ -440,7 +440,7 @@ def test_min_width_bounds_and_table():
     assert theory.min_width(2, 1, "sup", "identity") is None
     for row in theory.MIN_WIDTH:
         assert row.kind in ("exact", "lower", "upper") and row.norm in ("sup", "L^p")
-        assert "arXiv:" in row.citation or "THEORY.md" in row.citation
+        assert "arXiv:" in row.citation or "docs/theory.md" in row.citation
     with pytest.raises(ValueError, match="norm"):
         theory.min_width(2, 1, "L2")
 
@@ -616,3 +616,28 @@ def test_poly_sup_floor_decreases_with_degree_and_handles_repeats():
     xr = np.r_[x, 0.0]
     yr = np.r_[y, 1.0]
     assert theory.poly_sup_floor(xr, yr, 30) >= 0.5 - 1e-12
+
+
+def test_sawtooth_sup_floor_on_the_sample():
+    """Telgarsky: with no more pieces than teeth some tooth is unbroken, and one line is 1/2
+    away from its valley-apex-valley; exactly 1/2 on a grid holding every apex, less on one
+    that misses them (computed tooth by tooth on the sample), 0 with more pieces."""
+    from uat import targets
+    from uat.theory.constructions import sawtooth_sup_floor
+
+    on = targets.sample(targets.get("sawtooth(teeth=4)"), 128, 265)  # 264 intervals
+    off = targets.sample(targets.get("sawtooth(teeth=4)"), 128, 256)
+    for p in (1, 2, 4):
+        assert sawtooth_sup_floor(on.X_test[0], on.Y_test[0], 4, p) == pytest.approx(0.5,
+                                                                                       rel=1e-9)
+        assert 0.45 < sawtooth_sup_floor(off.X_test[0], off.Y_test[0], 4, p) < 0.5
+    assert sawtooth_sup_floor(on.X_test[0], on.Y_test[0], 4, 5) == 0.0
+
+
+def test_sawtooth_hand_set_net_is_exact():
+    from uat.theory.constructions import sawtooth_exact_errors
+
+    for teeth in (2, 4, 8):
+        k, mse, sup = sawtooth_exact_errors(f"sawtooth(teeth={teeth})", 64, 514)
+        assert 2 ** (k - 1) == teeth and mse < 1e-28 and sup < 1e-13
+    assert sawtooth_exact_errors("sawtooth(teeth=3)", 64, 514) is None

@@ -54,7 +54,7 @@ def test_identity_reaches_the_affine_floor_never_below(depth):
 
 
 def test_cubic_width_4_reaches_the_cubic_floor_never_below():
-    """t^3 units (w x + b)^3 and the output bias span the cubics (THEORY.md 1.4)."""
+    """t^3 units (w x + b)^3 and the output bias span the cubics (docs/theory.md)."""
     x, y = X[0], SIN.Y[0]
     floor = best_fit_mse([x**j for j in range(4)], y)  # 4.39e-3 in the continuum
     res = train.train_batch(Shape(1, 4, 1, 1, "cubic"), "lm(steps=500)", range(5), [SIN] * 5)
@@ -100,7 +100,7 @@ def test_a_bad_member_does_not_stop_the_others(optimizer):
 
 def test_classification_errors_and_lm_on_logistic_regression():
     """Depth 0 with sigmoid output is logistic regression; LM's generalised Gauss-Newton is
-    then Newton's method (IRLS), and XOR's best cross-entropy is ln 2 (THEORY.md 6.2)."""
+    then Newton's method (IRLS), and XOR's best cross-entropy is ln 2 (docs/theory.md)."""
     Xx = np.array([[0.0, 0, 1, 1], [0, 1, 0, 1]])
     Yx = np.array([[0.0, 1, 1, 0]])
     xor = Data(Xx, Yx, Xx, Yx, np.zeros(4, bool))
@@ -109,7 +109,7 @@ def test_classification_errors_and_lm_on_logistic_regression():
     for r in res:
         np.testing.assert_allclose(r.train_loss, np.log(2), rtol=1e-9)
         np.testing.assert_allclose(r.test_ce, np.log(2), rtol=1e-9)
-        assert r.accuracy <= 0.75  # no line separates XOR (THEORY.md 6.1)
+        assert r.accuracy <= 0.75  # no line separates XOR (docs/theory.md)
     two = train.train_batch(Shape(2, 2, 1, 1, "sigmoid", "sigmoid"), "lm(steps=300)", range(5),
                             [xor] * 5)
     assert max(r.accuracy for r in two) == 1.0 and min(r.test_ce for r in two) < 0.01

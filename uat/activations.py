@@ -161,7 +161,7 @@ def softplus() -> Activation:
 def elu(alpha: float = 1.0) -> Activation:
     """f(t) = t for t > 0, alpha (exp(t) - 1) otherwise; df from Z and A: 1 or A + alpha.
 
-    elu(alpha=0) is relu; any other alpha is analytic on t < 0 (THEORY: the polynomial
+    elu(alpha=0) is relu; any other alpha is analytic on t < 0 (docs/theory.md: the polynomial
     closure needs one such interval)."""
     if not (math.isfinite(alpha) and 0 <= alpha <= MAX_PARAMETER):
         raise SpecError(f"activation 'elu': 'alpha' must be between 0 and {MAX_PARAMETER:g}; "

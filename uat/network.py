@@ -1,6 +1,6 @@
 """k fully connected networks of one shape, evaluated and differentiated at once.
 
-The lecture's notation with an ensemble axis in front (DESIGN.md): samples are columns,
+The lecture's notation with an ensemble axis in front: samples are columns,
 
     W[l]: (k, n_l, n_{l-1})   B[l]: (k, n_l, 1)   A[0] = X: (k, n_0, n_s)
     Z[l] = W[l] @ A[l-1] + B[l]   A[l] = f(Z[l])   for l = 1..L

@@ -16,7 +16,7 @@ import numpy as np
 from uat import spec
 from uat.errors import SpecError
 
-EXPLODE = 1e4  # a loss above EXPLODE x the initial loss counts as diverged (DESIGN.md)
+EXPLODE = 1e4  # a loss above EXPLODE x the initial loss counts as diverged (README)
 STATUS = {
     "converged": "stopped by a tolerance (gradient norm, relative improvement or zero loss)",
     "max_steps": "used its whole step budget",

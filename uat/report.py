@@ -50,7 +50,7 @@ def _arxiv(arxiv_id: str) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}"
 
 
-THEOREMS = {  # keyed by study.figure; references as in THEORY.md
+THEOREMS = {  # keyed by study.figure; references as in docs/theory.md
     "width": Theorem(
         "With one hidden layer and enough units, a network approximates any continuous "
         "function on a compact set uniformly: for any continuous sigmoidal activation "
@@ -105,7 +105,7 @@ THEOREMS = {  # keyed by study.figure; references as in THEORY.md
         "combined in a hidden layer (OR and NAND, then AND) separate it. A real signal, the "
         "60 MHz ¹H NMR spectrum of ethyl acetate (seven Lorentzian lines), is fitted by "
         "networks of growing width.",
-        (("The lecture's examples; the ln 2 floor is derived in THEORY.md §6.2.", ""),
+        (("The lecture's examples; the ln 2 floor is derived in docs/theory.md.", ""),
          ("Chemical shifts: H. E. Gottlieb, V. Kotlyar, A. Nudelman, J. Org. Chem. "
           "62:7512–7515, 1997.", ""))),
 }
@@ -164,11 +164,12 @@ class Entry(NamedTuple):
 
 def choose_scale(counts: dict) -> str:
     """The scale with the most stored runs; on a tie the most complete one (a smaller scale's
-    runs are usually part of the larger one's, so its runs count there too), then the larger
-    scale; "" when nothing is stored. counts: {scale: (stored, total)}."""
+    runs are usually part of the larger one's, so its runs count there too), then the default
+    scale (two scales with the same runs), then the larger one; "" when nothing is stored.
+    counts: {scale: (stored, total)}."""
     def rank(sc):
         stored, total = counts.get(sc, (0, 0))
-        return stored, stored / total if total else 0.0, study.SCALES.index(sc)
+        return stored, stored / total if total else 0.0, sc == "default", study.SCALES.index(sc)
 
     best = max(study.SCALES, key=rank)
     return best if counts.get(best, (0, 0))[0] > 0 else ""

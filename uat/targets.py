@@ -9,10 +9,10 @@ spec and the part ("train", "test", "test-boundary", "noise"), never from Python
 
 Sample points of regression targets:
 * 1-D: train = the cell-centred grid lo + (i + 1/2)(hi - lo)/n_train; test =
-  np.linspace(lo, hi, n_test). This departs from DESIGN.md ("train grid endpoints included")
-  on purpose: test points must never be train points (a net would be scored on what it was
-  fitted to), and the test grid must keep the endpoints, where sup errors and the boundary
-  floors of narrow nets are attained (THEORY.md 2.3). The two grids meet only for some odd
+  np.linspace(lo, hi, n_test). The train grid has no endpoints on purpose: test points must
+  never be train points (a net would be scored on what it was fitted to), and the test grid
+  must keep the endpoints, where sup errors and the boundary
+  floors of narrow nets are attained (docs/theory.md). The two grids meet only for some odd
   n_test (checked exactly, in integers); that raises UserError, and any even n_test is safe.
 * n-D: train = cell-centred product grid if n_train = r^dim with r >= 3, else the first
   n_train points of a scrambled Sobol sequence; test = linspace product grid if n_test = r^dim
@@ -97,13 +97,13 @@ def _regression(name, kwargs, f, dim=1, n_out=1, lo=-1.0, hi=1.0, noise_sd=0.0,
 
 
 def sin(freq: float = 1.0) -> Target:
-    """f(x) = sin(freq pi x) on [-1, 1]: the smooth workhorse (Cybenko 1989; THEORY B1, B2)."""
+    """f(x) = sin(freq pi x) on [-1, 1]: the smooth workhorse (Cybenko 1989; docs/theory.md)."""
     _positive("sin", "freq", freq)
     return _regression("sin", {"freq": freq}, lambda X: np.sin(freq * np.pi * X))
 
 
 def cos(freq: float = 1.0) -> Target:
-    """f(x) = cos(freq pi x) on [-1, 1]: even twin of sin (polynomial floors, THEORY 3.2)."""
+    """f(x) = cos(freq pi x) on [-1, 1]: even twin of sin (polynomial floors, docs/theory.md)."""
     _positive("cos", "freq", freq)
     return _regression("cos", {"freq": freq}, lambda X: np.cos(freq * np.pi * X))
 
@@ -121,7 +121,7 @@ def step(sharpness: float = 50.0) -> Target:
 
 def square() -> Target:
     """f(x) = x^2 on [-1, 1], the target of Yarotsky's 2017 sawtooth construction
-    (arXiv:1610.01145; THEORY 3.6-3.7 state its closed forms on [0, 1])."""
+    (arXiv:1610.01145; docs/theory.md states its closed forms on [0, 1])."""
     return _regression("square", {}, lambda X: X * X)
 
 
@@ -135,7 +135,7 @@ def sign() -> Target:
 
 
 def sawtooth(teeth: int = 4) -> Target:
-    """Triangle wave with `teeth` teeth of height 1 on [-1, 1] (Telgarsky 2016, THEORY 4.1).
+    """Triangle wave with `teeth` teeth of height 1 on [-1, 1] (Telgarsky 2016, docs/theory.md).
 
     With u = (x + 1)/2 in [0, 1]: f = 1 - |2 frac(teeth u) - 1|. For teeth = 2^(k-1) this is
     Telgarsky's Delta^k (the tent map composed k times, 2^k pieces), a width-2 depth-k ReLU
@@ -147,7 +147,7 @@ def sawtooth(teeth: int = 4) -> Target:
     )
 
 
-# Ethyl acetate in CDCl3, 60 MHz 1H (THEORY.md 6.4): J = 7.1 Hz, FWHM 2.5 Hz, shifts of
+# Ethyl acetate in CDCl3, 60 MHz 1H (docs/theory.md): J = 7.1 Hz, FWHM 2.5 Hz, shifts of
 # Gottlieb, Kotlyar, Nudelman, J. Org. Chem. 62:7512 (1997). Lines are (centre ppm, area).
 _NMR_J = 7.1 / 60  # 0.11833 ppm
 _NMR_GAMMA = 0.02083  # Lorentzian half-width at half maximum, ppm
@@ -168,11 +168,11 @@ def _nmr_f(X: Array) -> Array:
     return out
 
 
-_NMR_PEAK = float(_nmr_f(np.linspace(-1.0, 1.0, 45001)).max())  # 45.880 (THEORY: 45.87)
+_NMR_PEAK = float(_nmr_f(np.linspace(-1.0, 1.0, 45001)).max())  # 45.880 (docs/theory.md: 45.87)
 
 
 def nmr(noise: float = 0.0) -> Target:
-    """Ethyl-acetate 60 MHz 1H spectrum (THEORY.md 6.4) on delta in [0.5, 5.0] ppm, x in [-1, 1].
+    """Ethyl-acetate 60 MHz 1H spectrum (docs/theory.md) on delta in [0.5, 5.0] ppm, x in [-1, 1].
 
     x = (delta - 2.75)/2.25 increases with ppm: plots of NMR spectra run ppm right to left,
     flip the axis there, not here. Eight Lorentzians (triplet 1.26, singlet 2.05, quartet
@@ -185,7 +185,7 @@ def nmr(noise: float = 0.0) -> Target:
 
 
 def circle() -> Target:
-    """f(t) = (cos 2 pi t, sin 2 pi t) on [0, 1], n = 1 -> m = 2 (THEORY 2.5, experiment B3):
+    """f(t) = (cos 2 pi t, sin 2 pi t) on [0, 1], n = 1 -> m = 2 (docs/theory.md):
     width 2 suffices in L^p, uniform approximation needs width 3 (Kim, Min, Park 2024)."""
     return _regression(
         "circle", {}, lambda X: np.concatenate([np.cos(2 * np.pi * X), np.sin(2 * np.pi * X)], -2),
@@ -198,7 +198,7 @@ def circle() -> Target:
 
 def bump(dim: int = 1, scale: float = 0.3) -> Target:
     """f(x) = exp(-|x|^2 / (2 scale^2)) on [-1, 1]^dim: bounded level sets, so no width-<=dim
-    net approximates it in sup norm (Johnson 2019; THEORY 3.4: 0.498 at dim 2, scale 0.3)."""
+    net approximates it in sup norm (Johnson 2019; docs/theory.md: 0.498 at dim 2, scale 0.3)."""
     _check("bump", "dim", dim, dim >= 1, "an integer >= 1")
     _positive("bump", "scale", scale)
     return _regression(
@@ -264,7 +264,7 @@ def _xor_corners(rng: np.random.Generator, n: int) -> tuple[Array, Array]:
 
 
 def xor(noise: float = 0.0) -> Target:
-    """Label x1 xor x2 on {0,1}^2, domain [-0.5, 1.5]^2 (THEORY 6.1-6.3: min BCE of logistic
+    """Label x1 xor x2 on {0,1}^2, domain [-0.5, 1.5]^2 (docs/theory.md: min BCE of logistic
     regression ln 2, a 2-2-1 sigmoid net solves it). noise = 0: the four points themselves,
     train = test. noise > 0: Gaussian blobs of std `noise` around the corners."""
     _noise("xor", noise)
@@ -309,7 +309,7 @@ def circles(noise: float = 0.05, factor: float = 0.5) -> Target:
 
 def disk() -> Target:
     """Label 1 uniform in the disk of radius 1, label 0 uniform in the annulus 2 < r < 3, domain
-    [-3, 3]^2 (THEORY 3.4, B4): width 2 leaks to infinity, width 3 can reach 100%."""
+    [-3, 3]^2 (docs/theory.md): width 2 leaks to infinity, width 3 can reach 100%."""
 
     def points(rng, y):
         u, t = rng.uniform(size=y.size), rng.uniform(0, 2 * np.pi, y.size)

@@ -54,7 +54,7 @@ def _mse_after_projection(A: Array, y: Array) -> float:
 def affine_floor(X, y) -> float:
     """Best MSE of an affine map a.x + b: every identity-activation net, any depth (exact).
 
-    Why: without an activation each layer is affine, so the network is (THEORY.md 3.1, 6.1).
+    Why: without an activation each layer is affine, so the network is (docs/theory.md).
     X : (n, n_s) or (n_s,); y : (n_s,). Least squares on [1, X - mean] (lstsq).
     """
     X, y = check_inputs(X, y)
@@ -96,7 +96,7 @@ def poly_floor(X, y, degree: int) -> float:
     """Best MSE of a polynomial of total degree <= `degree` on the sample (exact).
 
     Why: a net whose activation is a degree-d polynomial is a polynomial of degree <= d^L
-    (Leshno, Lin, Pinkus, Schocken 1993; THEORY.md 1.4, 3.2), so this is its floor.
+    (Leshno, Lin, Pinkus, Schocken 1993; docs/theory.md), so this is its floor.
     1-D: Vandermonde with Arnoldi, any degree. n-D: tensor Legendre products of total degree
     <= degree on coordinates mapped to [-1, 1], lstsq; needs C(n + degree, n) <= n_s.
 
@@ -220,7 +220,7 @@ def isotonic_floor(x, y) -> float:
     """Best MSE of a monotone (non-decreasing or non-increasing) function of x (exact over those).
 
     Why: with a monotone activation every width-1 net is a composition of monotone maps, hence
-    monotone (THEORY.md 3.4). PAVA via `scipy.optimize.isotonic_regression` on the distinct x
+    monotone (docs/theory.md). PAVA via `scipy.optimize.isotonic_regression` on the distinct x
     (repeated x must share one value), minimum over both directions.
 
     x : (n_s,); y : (n_s,).
@@ -241,7 +241,7 @@ def monotone_sup_floor(x, y) -> float:
 
     Why: width-1 nets with a monotone activation are monotone; for non-decreasing g,
     sup|f - g| >= (f(s) - f(t)) / 2 for all s <= t, attained by the envelope
-    (max_{t<=x} f + min_{t>=x} f) / 2 (THEORY.md 2.3, after Johnson 2019, arXiv:1810.00393).
+    (max_{t<=x} f + min_{t>=x} f) / 2 (docs/theory.md, after Johnson 2019, arXiv:1810.00393).
     x : (n_s,); y : (n_s,).
     """
     x, y = check_sample(x, y)
@@ -257,7 +257,7 @@ def sup_floor_narrow(X, y, boundary_mask) -> float:
     Why: Johnson 2019 (arXiv:1810.00393): with a uniformly continuous activation that is a
     uniform limit of injective maps (ReLU, leaky ReLU, sigmoid, tanh, softplus, ELU) every
     level-set component of a width <= n net is unbounded, so it meets the boundary at a p with
-    g(p) = g(x0), and 2 sup|f - g| >= |f(x0) - f(p)| (THEORY.md 2.3). f(boundary) is taken as the
+    g(p) = g(x0), and 2 sup|f - g| >= |f(x0) - f(p)| (docs/theory.md). f(boundary) is taken as the
     interval spanned by the flagged samples (the boundary of a box or ball is connected): never
     above the value with the discrete set. A continuum bound: the max over test points tends to
     it as the grid refines. Bump exp(-|x|^2/(2 s^2)) on [-1, 1]^2: (1 - exp(-1/(2 s^2))) / 2.
@@ -290,7 +290,7 @@ def _grid_boundary(X: Array) -> Array | None:
 def barron_bound(C_f: float, r: float, width: int) -> float:
     """Barron's bound (2 r C_f)^2 / width on the MSE of a shallow sigmoidal net (an upper line).
 
-    Barron 1993, IEEE Trans. Inf. Theory 39(3):930-945 (THEORY.md 1.5): for f with
+    Barron 1993, IEEE Trans. Inf. Theory 39(3):930-945 (docs/theory.md): for f with
     C_f = int |w| |f~(w)| dw on the ball of radius r, some width-`width` net is this close in
     mean square under any probability measure on the ball.
     """
@@ -304,7 +304,7 @@ def barron_constant(target: str) -> float | None:
 
     sin(freq=a) = sin(a pi x): C_f = |a| pi (two point masses). bump(dim=d, scale=s) =
     exp(-|x|^2/(2 s^2)): f~ is the N(0, I/s^2) density, C_f = E|Z|/s =
-    sqrt(2) Gamma((d+1)/2) / (Gamma(d/2) s) (THEORY.md 1.5). Defaults as DESIGN.md: freq 1,
+    sqrt(2) Gamma((d+1)/2) / (Gamma(d/2) s) (docs/theory.md). Defaults as the targets': freq 1,
     dim 1, scale 0.3.
     """
     name, kw = spec.parse(target)

@@ -3,7 +3,7 @@
 A 1-D network whose activation has one kink (ReLU, leaky ReLU) is continuous and piecewise
 linear (PL) with at most prod_l (n_l + 1) pieces. The functions below bracket its best mean
 squared error on a sample: exact optima over PL classes that contain every such network
-(floors) and PL fits that a network of a given width represents (ceilings). THEORY.md 3.4-3.6,
+(floors) and PL fits that a network of a given width represents (ceilings). docs/theory.md,
 4.1-4.2. `uat.theory` re-exports everything public here.
 
 Samples are plain vectors, x : (n_s,), y : (n_s,); every error is the mean over the given sample
@@ -91,7 +91,7 @@ def ramp_floor(x, y) -> float:
     """Best MSE of alpha + beta relu(+-(x - t)): a width-1, depth-1 ReLU net (exact).
 
     Why: every such net is one ramp (flat then linear, or linear then flat) plus the output
-    bias; t outside the sample gives the affine fit or a constant (THEORY.md 3.4). Scans t over
+    bias; t outside the sample gives the affine fit or a constant (docs/theory.md). Scans t over
     all samples and midpoints, then polishes the best few with bounded Brent search.
 
     x : (n_s,) inputs; y : (n_s,) targets. Returns the MSE over the sample.
@@ -111,7 +111,7 @@ def clamp_floor(x, y, grid_size: int = 200) -> float:
     """Best MSE of alpha + beta clamp(x, l, u) over l < u: ReLU width 1, depth >= 2 (exact).
 
     Why: a width-1 ReLU net of depth >= 2 is flat-linear-flat, and every such function is a
-    depth-2 net; depth adds nothing more (THEORY.md 3.4). For fixed (l, u) the fit is a
+    depth-2 net; depth adds nothing more (docs/theory.md). For fixed (l, u) the fit is a
     2-column least squares (O(1) from prefix sums); (l, u) is searched on a grid_size^2 grid of
     sample quantiles plus points outside the domain (affine fit, one-sided ramps, constant),
     then the best grid points are polished by Nelder-Mead.
@@ -231,7 +231,7 @@ def free_knot_floors(x, y, max_pieces: int, max_block: int = 2048) -> Array:
 
     Why: a 1-D net with a one-kink activation and p linear pieces fits each of p runs of the
     sorted sample by one line at best, so its MSE >= DP_p (rigorous; a shallow width-w ReLU net
-    has p = w + 1, a deep one p = prod(n_l + 1)). THEORY.md 3.5; Bellman-style dynamic
+    has p = w + 1, a deep one p = prod(n_l + 1)). docs/theory.md; Bellman-style dynamic
     programming over an (n_s+1)^2 cost matrix, O(p n_s^2) time. Distinct x: DP_p = 0 once
     p >= n_s / 2 (runs of two samples) and the rounds stop there; repeated x stay in one run.
     Above `max_block` samples the sorted sample is dealt into k = ceil(n_s / max_block)
@@ -296,7 +296,7 @@ def uniform_knot_ceiling(x, y, width: int) -> float:
     Why: a width-w shallow ReLU net represents every continuous PL function with <= w pieces on
     the domain (relu(x - min x) gives the slope, w - 1 units the kinks, the output bias the
     offset; Arora et al. 2018, arXiv:1611.01491), so this value is achievable: an upper line
-    (THEORY.md 3.5). Uses the hat-function basis (well conditioned) and lstsq.
+    (docs/theory.md). Uses the hat-function basis (well conditioned) and lstsq.
 
     x : (n_s,) inputs; y : (n_s,) targets; width : int >= 1. Returns the MSE over the sample.
     """
@@ -322,7 +322,7 @@ def free_knot_ceiling(x, y, width: int) -> float:
     Variable projection: knots by `scipy.optimize.least_squares` (finite-difference Jacobian),
     coefficients by linear least squares, from two starts: uniform knots and the breaks of the
     optimal discontinuous `width`-piece partition (DP). Local optimisation: the value is what a
-    width-w shallow ReLU net reaches (THEORY.md 3.5), not necessarily the best such net.
+    width-w shallow ReLU net reaches (docs/theory.md), not necessarily the best such net.
     Never above `uniform_knot_ceiling`. Cost grows like width^2 n_s per iteration.
 
     x : (n_s,) inputs; y : (n_s,) targets; width : int >= 1. Returns the MSE over the sample.
@@ -351,7 +351,7 @@ def relu_max_pieces(widths: Sequence[int]) -> int:
     """Max number of linear pieces of a 1-D ReLU net with hidden widths n_1..n_L: prod(n_l + 1).
 
     Why: each hidden layer splits every piece of its input at <= n_l points (one kink per unit),
-    THEORY.md 3.6 and 4.2 (Montufar et al. 2014, arXiv:1402.1869). Holds for any one-kink
+    docs/theory.md (Montufar et al. 2014, arXiv:1402.1869). Holds for any one-kink
     activation (leaky ReLU too). widths : sequence of ints >= 1 (empty: an affine map, 1 piece).
     """
     out = 1
@@ -386,7 +386,7 @@ def telgarsky_sawtooth_floor(pieces: int, k: int) -> SawtoothFloor:
 
     Why: p pieces break at most p - 1 teeth; an unbroken tooth is fit by one line at best by the
     constant 1/2 (MSE 1/12 per unit length, sup error 1/2). Telgarsky 2016, arXiv:1602.04485;
-    THEORY.md 4.1. Continuum bounds: a discrete sample has its own, sharper DP floor.
+    docs/theory.md. Continuum bounds: a discrete sample has its own, sharper DP floor.
     """
     for name, v in (("pieces", pieces), ("k", k)):
         if int(v) != v or v < 1:

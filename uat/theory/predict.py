@@ -114,7 +114,7 @@ def _predict_one(act: Activation, width: int, depth: int, X: Array, y: Array,
 
 def predict(activation, width: int, depth: int, X, y, n_out: int = 1,
             boundary=None) -> Prediction:
-    """What theory says about the best net of this shape on this sample (THEORY.md 1-4).
+    """What theory says about the best net of this shape on this sample (docs/theory.md).
 
     Floors (the largest valid one; an exact one when known): identity -> affine (exact);
     degree-d polynomial -> best polynomial of degree d^L (exact at depth 1 once width >=

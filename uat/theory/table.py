@@ -1,7 +1,7 @@
 """What theory says about every configuration of a study, as a table figures and report read.
 
 For each (target, activation, width, depth, data) of a study, uat.theory's oracles are
-evaluated on the study's own test points (THEORY.md 7: the continuous reference values differ
+evaluated on the study's own test points (docs/theory.md: the continuous reference values differ
 from grid values in the 3rd-4th digit), so a trained `test_mse` can be compared with its floor
 directly. The table is cached as `<out>/<study>/theory.csv`; rows are added for configurations
 it does not hold yet, so growing a grid recomputes nothing.
@@ -43,7 +43,7 @@ def _row(target: str, activation: str, width: int, depth: int, n_train: int,
                variance=float(np.mean(np.var(data.Y_test, axis=1))), uat_version=__version__)
     if t.kind == "classification":
         if depth == 0 and t.finite and target.startswith("xor"):
-            # logistic regression on the 4 XOR points: min mean BCE = ln 2 (THEORY.md 6.2)
+            # logistic regression on the 4 XOR points: min mean BCE = ln 2 (docs/theory.md)
             row.update(floor=LN2, floor_kind="cross-entropy ln 2", floor_exact=True)
         return row
     if depth == 0:  # an affine model; MSE averages over the outputs

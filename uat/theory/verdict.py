@@ -4,7 +4,7 @@ A check states a prediction about trained networks, names the statistic that tes
 records what was observed (with a 95% Wilson interval when it is a fraction of seeds), the
 threshold and the outcome: `confirmed`, `contradicted`, or `inconclusive` when the experiment did
 not test the claim. Captions and tables are formatted from these records; no code reads a
-sentence back (STYLE.md 16).
+sentence back.
 
 Kinds of check, and what each does to the theorem's verdict (`overall`):
 

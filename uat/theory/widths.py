@@ -16,7 +16,7 @@ from uat.theory.oracles import _check_int
 
 @dataclass(frozen=True)
 class WidthResult:
-    """One minimum-width theorem (THEORY.md 0, 2.1-2.5)."""
+    """One minimum-width theorem (docs/theory.md)."""
 
     name: str  # short label
     citation: str  # authors, venue, arXiv id
@@ -51,7 +51,7 @@ MIN_WIDTH: tuple[WidthResult, ...] = (
                 "compact", lambda n, m: n + m + 2, "upper"),
     WidthResult("Cai", "Cai, ICLR 2023, arXiv:2209.11395", "any", "L^p", "compact",
                 lambda n, m: max(n, m), "lower"),
-    WidthResult("width-1 monotone", "THEORY.md 3.4 [D]: width-1 nets are then monotone",
+    WidthResult("width-1 monotone", "docs/theory.md [D]: width-1 nets are then monotone",
                 "monotone", "L^p", "compact", lambda n, m: 2, "lower"),
 )
 
