@@ -245,3 +245,27 @@ def test_uat_report_exits_1_when_a_section_fails(tiny_dir, tmp_path, monkeypatch
     assert cli.main(["report", "--out", str(out), "--studies", str(tiny_dir)]) == 1
     err = capsys.readouterr().err
     assert "uat report: section failed: tiny:" in err and "figure exploded" in err
+
+
+def test_uat_verdict_prints_and_compares(tiny_dir, tmp_path, capsys):
+    """`uat verdict` prints each theorem's checks; with --expect it exits 1 on any outcome
+    that differs from the expected table, naming it."""
+    out = tmp_path / "out"
+    _run(tiny_dir / "tiny.toml", out)
+    args = ["verdict", "--out", str(out), "--studies", str(tiny_dir), "--scale", "smoke"]
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("tiny (smoke, ") and "no-run-below-a-floor" in printed
+    written = report.write(out, tiny_dir)
+    expected = pd.read_csv(written.verdicts)
+    expected.to_csv(tmp_path / "same.csv", index=False)
+    assert cli.main(args + ["--expect", str(tmp_path / "same.csv")]) == 0
+    assert "verdicts match" in capsys.readouterr().out
+    flipped = expected.copy()
+    flipped.loc[0, "outcome"] = "contradicted" if flipped.loc[0, "outcome"] != \
+        "contradicted" else "confirmed"
+    flipped.to_csv(tmp_path / "other.csv", index=False)
+    assert cli.main(args + ["--expect", str(tmp_path / "other.csv")]) == 1
+    assert f"differs: tiny {flipped.loc[0, 'check']}" in capsys.readouterr().err
+    assert cli.main(["verdict", "nosuch", "--studies", str(tiny_dir)]) == 2
+    assert "nosuch: no such study file" in capsys.readouterr().err
