@@ -20,9 +20,10 @@ from uat.theory.checks.common import (
     is_poly,
     medians,
     ok_rows,
+    reach_floor,
     tally,
 )
-from uat.theory.verdict import Check, all_of, fraction
+from uat.theory.verdict import Check, all_of
 
 ON_FLOOR = 1.10  # "on its floor": the median within this factor of it
 REACH = 0.5  # power: at least this share of polynomial runs on their floor
@@ -42,15 +43,9 @@ def _on_floor(df: pd.DataFrame) -> tuple[Check, Check]:
     """Polynomial activations plateau on their floor: the power check (a share of the seeds
     on it) and the prediction (the median on it in every configuration)."""
     d = _attainable(df)
-    runs = ok_rows(d)
-    on = runs["test_mse"] <= ON_FLOOR * runs["floor"]
-    power = fraction(
-        check="polynomial-nets-reach-their-floor", kind="power",
-        claim="Polynomial nets reach their exact floor in training, so that no net going below "
-              "it is evidence.",
-        statistic=f"fraction of polynomial runs (upper half of the attainable widths) with test "
-                  f"MSE within {ON_FLOOR}x of the floor; 95% Wilson interval",
-        k=int(on.sum()), n=len(runs), threshold=REACH)
+    power = reach_floor(ok_rows(d), check="polynomial-nets-reach-their-floor",
+                        who="polynomial nets (upper half of the attainable widths)",
+                        near=ON_FLOOR, share=REACH)
     m = medians(d, ["target", "activation", "width", "depth"])
     fl = d.groupby(["target", "activation", "width", "depth"])["floor"].first()
     ratio = [r.median / fl[(r.target, r.activation, r.width, r.depth)] for r in m.itertuples()]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from uat import activations
 from uat.theory import table
-from uat.theory.verdict import Check, at_most
+from uat.theory.verdict import Check, at_most, fraction
 
 ALPHA = 0.05  # one-sided significance of every rank test
 POWERED = ALPHA / 5  # a test "has power" when its group sizes could reach this p-value
@@ -174,6 +174,21 @@ def floor_check(df: pd.DataFrame, power: Check | None, what: str = "any network"
                   "the sup floor, of the runs that have a floor",
         observed=k, n=n, threshold=0, power=power,
         detail="; ".join(examples) if examples else f"{n} runs checked")
+
+
+def reach_floor(runs: pd.DataFrame, *, check: str, who: str, near: float,
+                share: float) -> Check:
+    """Power for a floor check: the share of `runs` (rows that trained to the end) within
+    `near` x their floor must be at least `share` (95% Wilson interval): each such net could
+    have gone below the floor if it were wrong, so none doing so is evidence."""
+    k = int((runs["test_mse"] <= near * runs["floor"]).sum())
+    return fraction(
+        check=check, kind="power",
+        claim=f"Enough {who} come within {near}x of their floor in training that none going "
+              f"below it is evidence.",
+        statistic=f"fraction of {who} with test MSE within {near}x of the floor; 95% Wilson "
+                  f"interval",
+        k=k, n=len(runs), threshold=share, detail=f"{k} of {len(runs)} runs")
 
 
 def fmt(value: float) -> str:

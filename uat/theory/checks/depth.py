@@ -18,6 +18,7 @@ from uat.theory.checks.common import (
     fmt,
     is_poly,
     ok_rows,
+    reach_floor,
     tally,
 )
 from uat.theory.verdict import Check, all_of, fraction
@@ -68,15 +69,9 @@ def _moved(d: pd.DataFrame) -> pd.Series:
 def _reach_floor(df: pd.DataFrame) -> Check:
     """Power for 1-D: enough width-1 nets press against their floor to test it."""
     d = ok_rows(_narrow(df))
-    d = d[(d["n_in"] == 1) & d["floor"].notna()]
-    return fraction(
-        check="narrow-nets-reach-floor-n1", kind="power",
-        claim=f"Enough 1-D width-1 nets reach their floor (within {ON_FLOOR}x) that no net "
-              f"beating it is evidence.",
-        statistic=f"fraction of 1-D width-1 runs with test MSE within {ON_FLOOR}x of the floor; "
-                  f"95% Wilson interval",
-        k=int((d["test_mse"] <= ON_FLOOR * d["floor"]).sum()), n=len(d), threshold=REACH,
-        detail=f"{int((~_moved(d)).sum())} of {len(d)} runs ended constant (dead units)")
+    return reach_floor(d[(d["n_in"] == 1) & d["floor"].notna()],
+                       check="narrow-nets-reach-floor-n1", who="1-D width-1 nets",
+                       near=ON_FLOOR, share=REACH)
 
 
 def _on_floor(df: pd.DataFrame) -> Check:

@@ -7,9 +7,18 @@ of depth k *is* the sawtooth is a representation fact, reported as its own check
 
 import pandas as pd
 
-from uat.theory.checks.common import ALPHA, MIN_SEEDS, falls, floor_check, fmt, ok_rows, tally
+from uat.theory.checks.common import (
+    ALPHA,
+    MIN_SEEDS,
+    falls,
+    floor_check,
+    fmt,
+    ok_rows,
+    reach_floor,
+    tally,
+)
 from uat.theory.constructions import sawtooth_depth, sawtooth_exact_errors, teeth
-from uat.theory.verdict import Check, all_of, fraction
+from uat.theory.verdict import Check, all_of
 
 EXACT = 1e-20  # x the variance: the hand-set net's test MSE is rounding
 NEAR = 1.5  # power: a run within this factor of its piece-count floor presses against it
@@ -92,16 +101,9 @@ def _shallow_cannot(df: pd.DataFrame) -> Check:
 
 
 def checks(joined: pd.DataFrame) -> list[Check]:
-    runs = ok_rows(joined)
-    near = runs["test_mse"] <= NEAR * runs["floor"]
-    power = fraction(
-        check="nets-reach-their-floor", kind="power",
-        claim="Enough trained nets come near the exact floor for their number of pieces that "
-              "no net going below it is evidence.",
-        statistic=f"fraction of runs with test MSE within {NEAR}x of their piece-count floor; "
-                  f"95% Wilson interval",
-        k=int(near.sum()), n=len(runs), threshold=REACH,
-        detail=f"{int(near.sum())} of {len(runs)} runs")
+    power = reach_floor(ok_rows(joined), check="nets-reach-their-floor",
+                        who="trained nets (floor: the one for their number of pieces)",
+                        near=NEAR, share=REACH)
     return [floor_check(joined, power, "in mean square, and sup error 1/2 while the pieces "
                         "are no more than the teeth"), power, _deep_beats_shallow(joined),
             _hand_set(joined), _shallow_cannot(joined)]
