@@ -641,3 +641,20 @@ def test_sawtooth_hand_set_net_is_exact():
         k, mse, sup = sawtooth_exact_errors(f"sawtooth(teeth={teeth})", 64, 514)
         assert 2 ** (k - 1) == teeth and mse < 1e-28 and sup < 1e-13
     assert sawtooth_exact_errors("sawtooth(teeth=3)", 64, 514) is None
+
+
+def test_poly_sup_floor_nd_certificate():
+    """n-D: the dual certificate is a floor (never above what the minimax polynomial achieves)
+    and tight (within 1e-9 of it); xy is exactly a quadratic; against an affine map the best is
+    the LP's own value on the sample."""
+    from uat.theory import oracles
+
+    rng = np.random.default_rng(RNG_SEED)
+    X = rng.uniform(-1, 1, (2, 400))
+    y = X[0] * X[1] + 0.1 * np.sin(3 * X[0])
+    for d in (1, 2, 4):
+        V = oracles._poly_basis(X, d)
+        achieved = np.max(np.abs(y - V @ oracles._minimax(V, y)))
+        floor = theory.poly_sup_floor(X, y, d)
+        assert floor <= achieved * (1 + 1e-12) and floor >= achieved * (1 - 1e-9)
+    assert theory.poly_sup_floor(X, X[0] * X[1], 2) < 1e-9

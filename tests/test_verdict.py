@@ -92,7 +92,7 @@ def test_overall(checks, outcome, reason):
 
 def test_words_and_columns():
     v = overall([_c("prediction", "contradicted", "p")], "claim")
-    assert words(v) == "not confirmed by training" and "(p)" in v.detail
+    assert words(v) == "not confirmed by training" and "(contradicted: p)" in v.detail
     assert words(overall([_c("floor", "contradicted")], "c")) == "contradicted"
     assert list(v.row()) == [c for c in Check.__dataclass_fields__]
     assert set(COLUMNS) == set(Check.__dataclass_fields__)
@@ -117,7 +117,11 @@ def test_falls_exact_and_power():
     a, b = np.linspace(0, 1, 12), np.linspace(0.5, 1.5, 12)  # random splits past 4000
     assert common.falls(a, b).p == pytest.approx(
         stats.mannwhitneyu(a, b, alternative="less", method="exact").pvalue, abs=0.01)
-    assert common.falls(np.arange(5) + 10, np.arange(5)).state == "fail"  # powered, not below
+    assert common.falls(np.arange(5) + 10, np.arange(5)).state == "fail"  # the opposite holds
+    lean = common.falls([1, 2, 3, 4, 12, 13], [5, 6, 7, 8, 9, 10])  # leans, not significant
+    assert 0.05 < lean.p < 0.5 and lean.state == "undecided"
+    flat = common.falls([1, 3, 5, 7, 9, 11, 13, 15], [2, 4, 6, 8, 10, 12, 14, 16])
+    assert flat.p >= 0.05 and flat.p_reverse >= 0.05
     assert common.falls([], [1, 2]).state == "undecided"
 
 
@@ -137,3 +141,8 @@ def test_decreasing_kendall_with_ties_in_x():
     assert common.decreasing([1, 2], [2, 1]).state == "undecided"  # too few points
     r = common.decreasing([1, 1, 2, 2], [2, 2, 1, 1])  # 2 + 2 seeds: 4 of 24 as extreme
     assert r.p == pytest.approx(4 / 24) and r.state == "undecided"
+    # a flat series, tested with a design that could have shown a trend: evidence against it
+    flat = common.decreasing(np.repeat([1, 2, 4], 5), np.ones(15))
+    assert flat.p == 1.0 and flat.p_min < 0.01 and flat.state == "fail"
+    r = common.decreasing([1, 2, 3, 4], [2, 2, 1, 1])  # exact: p_min over distinct values
+    assert r.p_min == pytest.approx(1 / 24) and 0 < r.p <= 1

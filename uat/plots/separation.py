@@ -45,7 +45,7 @@ def figure(joined: pd.DataFrame, the_study):
             for fam, col in ((deep, DEEP), (shallow, SHALLOW)):
                 col_floor = "floor" if metric == "test_mse" else "sup_floor"
                 fl = fam.groupby("params")[[col_floor, "sup_exact"]].first()
-                exact = fl["sup_exact"] if metric == "max_abs_err" else fl["sup_exact"] & False
+                exact = fl["sup_exact"].astype(bool) & (metric == "max_abs_err")
                 floor_line(ax, fl.index, fl[col_floor], False, "piece-count floor, " + (
                     "MSE" if metric == "test_mse" else "max |error|"), col, linewidth=1.1)
                 if exact.any():  # 1/2 while the pieces are no more than the teeth: attained

@@ -16,7 +16,7 @@ from uat.theory.oracles import poly_sup_floor
 
 
 def teeth(target: str) -> int:
-    """The number of teeth of a sawtooth target spec."""
+    """The number of teeth of a sawtooth target spec ("sawtooth" alone: its default, 4)."""
     return int(spec.parse(target)[1].get("teeth", 4))
 
 

@@ -138,6 +138,28 @@ def _alternations(r: Array, level: float) -> int:
     return 0 if signs.size == 0 else 1 + int(np.count_nonzero(np.diff(signs)))
 
 
+def _dual_bound(V: Array, y: Array) -> float:
+    """A certified lower bound on min_c max |y - V c|: for any weights mu with V^T mu = 0,
+    |mu . (y - V c)| = |mu . y| <= ||mu||_1 max |y - V c| for every c, so |mu . y| / ||mu||_1
+    is a floor (weak LP duality). mu comes from HiGHS's dual solution of the minimax LP,
+    projected exactly onto the null space of V^T (least squares), so the bound holds whatever
+    the solver's tolerances; it equals the minimax error when the dual is optimal."""
+    k, ones = V.shape[1], np.ones((V.shape[0], 1))
+    res = optimize.linprog(np.r_[np.zeros(k), 1.0], A_ub=np.block([[-V, -ones], [V, -ones]]),
+                           b_ub=np.r_[-y, y], bounds=[(None, None)] * k + [(0, None)],
+                           method="highs")
+    if not res.success:
+        raise ValueError(f"the minimax linear programme failed: {res.message}")
+    lam = res.ineqlin.marginals  # <= 0 for the two blocks of rows
+    mu = lam[V.shape[0]:] - lam[:V.shape[0]]  # weights on the residual y - V c
+    mu = mu - V @ np.linalg.lstsq(V, mu, rcond=None)[0]  # V^T mu = 0 (to rounding)
+    norm = float(np.sum(np.abs(mu)))
+    if norm == 0:
+        return 0.0
+    slack = float(np.max(np.abs(V.T @ mu))) * float(np.max(np.abs(res.x[:k]))) * k
+    return max(0.0, (abs(float(mu @ y)) - slack) / norm * (1 - 1e-12))
+
+
 def _minimax(V: Array, y: Array) -> Array:
     """Coefficients c minimising max |y - V c| (a linear programme, HiGHS). V : (n_s, k)."""
     k, ones = V.shape[1], np.ones((V.shape[0], 1))
@@ -162,8 +184,8 @@ def poly_sup_floor(X, y, degree: int) -> float:
     (n-D) basis. In 1-D the value is made rigorous by de la Vallee Poussin's theorem: residuals
     that alternate in sign at `degree` + 2 points with |r| >= m prove that no polynomial of the
     degree is within m, and the floor is the largest such m. In n-D there is no alternation
-    theorem: the LP value less 1e-6 relative (its tolerances are 1e-10). Never below the root
-    of the least-squares floor (sup >= RMS), which is exact. Repeated x (1-D): also at least
+    theorem: a dual certificate from the LP (`_dual_bound`). Never below the root of the
+    least-squares floor (sup >= RMS), which is exact. Repeated x (1-D): also at least
     half the widest spread of y at one x.
 
     X : (n, n_s) or (n_s,); y : (n_s,); degree : int >= 0; n-D needs C(n + degree, n) <= n_s.
@@ -172,6 +194,8 @@ def poly_sup_floor(X, y, degree: int) -> float:
     degree = _check_int("degree", degree)
     key = (hashlib.sha1(X.tobytes() + y.tobytes()).hexdigest(), X.shape, degree)
     if key not in _SUP_CACHE:  # a study asks for one sample's floor at many widths
+        if len(_SUP_CACHE) >= 256:
+            _SUP_CACHE.pop(next(iter(_SUP_CACHE)))  # the oldest first
         _SUP_CACHE[key] = _poly_sup_floor(X, y, degree)
     return _SUP_CACHE[key]
 
@@ -179,8 +203,7 @@ def poly_sup_floor(X, y, degree: int) -> float:
 def _poly_sup_floor(X: Array, y: Array, degree: int) -> float:
     rms = math.sqrt(poly_floor(X, y, degree))
     if X.shape[0] > 1:
-        r = y - _poly_basis(X, degree) @ _minimax(_poly_basis(X, degree), y)
-        return max(float(np.max(np.abs(r))) * (1 - 1e-6), rms)
+        return max(_dual_bound(_poly_basis(X, degree), y), rms)
     x = X[0]
     u, inv = np.unique(x, return_inverse=True)  # distinct x, sorted
     hi_y = np.full(u.size, -np.inf)

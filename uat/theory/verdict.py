@@ -27,7 +27,6 @@ import numpy as np
 
 OUTCOMES = ("confirmed", "contradicted", "inconclusive")
 KINDS = ("floor", "prediction", "control", "power", "representation")
-CONFIDENCE = 0.95  # of every binomial interval
 COLUMNS = ["study", "check", "kind", "claim", "statistic", "observed", "low", "high", "n",
            "threshold", "outcome", "reason", "detail"]
 REASONS = {  # why the theorem's verdict (`overall`) came out as it did: code -> words
@@ -149,8 +148,9 @@ def overall(checks: list[Check], claim: str) -> Check:
         outcome, reason = "inconclusive", "undecided"
     else:
         outcome, reason = "confirmed", "all"
-    failing = [c.check for c in judged if c.outcome != "confirmed"]
-    detail = REASONS[reason] + (f" ({', '.join(failing)})" if failing else "")
+    parts = [f"{o}: " + ", ".join(c.check for c in judged if c.outcome == o)
+             for o in ("contradicted", "inconclusive") if any(c.outcome == o for c in judged)]
+    detail = REASONS[reason] + (f" ({'; '.join(parts)})" if parts else "")
     confirmed = sum(c.outcome == "confirmed" for c in judged)
     return Check(check="overall", kind="prediction", claim=claim,
                  statistic="checks confirmed / checks (power checks act through the checks "

@@ -38,40 +38,54 @@ def medians(df: pd.DataFrame, by: list[str], metric: str = "test_mse") -> pd.Dat
 
 
 class Rank(NamedTuple):
-    """A one-sided rank test: its p-value, and the smallest p-value the same group sizes
-    could give (a test that cannot reach POWERED decides nothing)."""
+    """A one-sided rank test of a claim ("below", "decreasing"): its p-value, the p-value of the
+    opposite claim, and the smallest p-value the design (the group sizes, the ties in x)
+    allows: a flat series tested with a design that could have shown a trend is evidence
+    against the trend."""
 
     p: float
+    p_reverse: float
     p_min: float
 
     @property
     def state(self) -> str:
-        """"pass" (p < ALPHA), "fail" (it could have passed clearly, and did not), or
-        "undecided" (too few seeds for the test to tell)."""
+        """"pass" (p < ALPHA); "fail" when the data go against the claim: the opposite is
+        significant, or they do not even lean its way (p >= 1/2) though the test could have
+        shown it clearly (p_min <= POWERED); "undecided" otherwise (too few seeds, or a lean
+        that is not significant)."""
         if self.p < ALPHA:
             return "pass"
-        return "fail" if self.p_min <= POWERED else "undecided"
+        if self.p_reverse < ALPHA or (self.p >= 0.5 and self.p_min <= POWERED):
+            return "fail"
+        return "undecided"
 
 
 PERMUTATIONS = 4000  # random permutations of a rank test (p >= 1/4001) past the exact sizes
 EXACT_UP_TO = 64  # points: permutation tests up to here, SciPy's normal approximation above
+NONE = (1.0, 1.0, 1.0)  # a test without data
 
 
 def _rng(n: int) -> np.random.Generator:
     return np.random.default_rng(n)  # seeded by the size alone: the same on every machine
 
 
-def _perm_p(observed: float, null: np.ndarray, exact: bool) -> float:
-    """One-sided p-value that the statistic is this small under `null`, the statistic over
-    every arrangement (exact) or over PERMUTATIONS random ones ((1 + count) / (R + 1));
-    integer statistics, so the counts are exact."""
-    count = int(np.count_nonzero(null <= observed))
-    return count / null.size if exact else (1 + count) / (null.size + 1)
+def _p(count: int, size: int, exact: bool) -> float:
+    """A permutation p-value from the count of arrangements as extreme: exact over all of
+    them, (1 + count) / (R + 1) over R random ones."""
+    return count / size if exact else (1 + count) / (size + 1)
+
+
+def _rank(observed: int, null: np.ndarray, p_min: float, exact: bool) -> Rank:
+    """One-sided p-values that an integer statistic is this small (the claim) and this large
+    (the opposite) under `null`, the statistic over every arrangement (exact) or over
+    PERMUTATIONS random ones."""
+    return Rank(_p(int(np.count_nonzero(null <= observed)), null.size, exact),
+                _p(int(np.count_nonzero(null >= observed)), null.size, exact), p_min)
 
 
 def falls(better, worse) -> Rank:
     """One-sided test that `better` is stochastically below `worse`: the Mann-Whitney count of
-    pairs (b, w) with b < w minus those with b > w, against its distribution over every split
+    pairs (b, w) with b > w minus those with b < w, against its distribution over every split
     of the pooled values into the two group sizes (all of them when there are at most
     PERMUTATIONS, else that many random ones; SciPy's normal approximation past EXACT_UP_TO
     points). Ties count 0."""
@@ -79,12 +93,13 @@ def falls(better, worse) -> Rank:
     better, worse = better[np.isfinite(better)], worse[np.isfinite(worse)]
     m, n = better.size, worse.size
     if m == 0 or n == 0:
-        return Rank(1.0, 1.0)
+        return Rank(*NONE)
     if m + n > EXACT_UP_TO:
         from scipy import stats  # 0.8 s to import: only where verdicts are computed
 
-        p = float(stats.mannwhitneyu(better, worse, alternative="less").pvalue)
-        return Rank(p, 1 / math.comb(m + n, m))
+        def p_of(a, b):
+            return float(stats.mannwhitneyu(a, b, alternative="less").pvalue)
+        return Rank(p_of(better, worse), p_of(worse, better), 1 / math.comb(m + n, m))
     pooled = np.concatenate([better, worse])
     cmp = np.sign(pooled[None, :] - pooled[:, None]).astype(np.int64)  # +1: column larger
     exact = math.comb(m + n, m) <= PERMUTATIONS
@@ -93,39 +108,37 @@ def falls(better, worse) -> Rank:
     else:
         groups = _rng(m + n).permuted(np.tile(np.arange(m + n), (PERMUTATIONS, 1)),
                                       axis=1)[:, :m]
-    member = np.zeros((len(groups), m + n), np.int64)
-    np.put_along_axis(member, groups, 1, axis=1)
 
-    def lower(M):  # (R, N) membership -> (R,) pairs with the group below minus above, negated
+    def statistic(M):  # (R, N) membership of the first group -> (R,) its excess of "above"
         return -np.sum((M @ cmp) * (1 - M), axis=1)
 
-    null = lower(member)
+    member = np.zeros((len(groups), m + n), np.int64)
+    np.put_along_axis(member, groups, 1, axis=1)
     first = np.zeros((1, m + n), np.int64)
     first[0, :m] = 1
-    smallest = np.zeros((1, m + n), np.int64)
-    smallest[0, np.argsort(pooled, kind="stable")[:m]] = 1
-    return Rank(_perm_p(lower(first)[0], null, exact), _perm_p(lower(smallest)[0], null, exact))
+    p_min = 1 / math.comb(m + n, m) if exact else 1 / (PERMUTATIONS + 1)  # no ties: one split
+    return _rank(int(statistic(first)[0]), statistic(member), p_min, exact)
 
 
 def decreasing(x, y) -> Rank:
     """One-sided test that y decreases with x: Kendall's S = sum over pairs of
-    sign(x_j - x_i) sign(y_j - y_i) (tied x count 0), against its distribution over the
-    arrangements of y (all of them up to 7 points, else PERMUTATIONS random ones; SciPy's
+    sign(x_j - x_i) sign(y_j - y_i) (tied x or y count 0), against its distribution over the
+    arrangements of y (all of them up to 6 points, else PERMUTATIONS random ones; SciPy's
     tau-b approximation past EXACT_UP_TO points). The points are the seeds at several widths
     or depths."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     keep = np.isfinite(x) & np.isfinite(y)
     x, y = x[keep], y[keep]
     if x.size < 3 or np.unique(x).size < 2:
-        return Rank(1.0, 1.0)
+        return Rank(*NONE)
     if x.size > EXACT_UP_TO:
         from scipy import stats
 
-        def p_of(v):
-            p = stats.kendalltau(x, v, alternative="less").pvalue
+        def p_of(v, alternative="less"):
+            p = stats.kendalltau(x, v, alternative=alternative).pvalue
             return 1.0 if not np.isfinite(p) else float(p)
 
-        return Rank(p_of(y), p_of(-x))
+        return Rank(p_of(y), p_of(y, "greater"), p_of(-x))
     sx = np.triu(np.sign(x[None, :] - x[:, None])).astype(np.int8)  # (n, n), pairs i < j
 
     def s_of(v):  # (R, n) -> (R,) Kendall's S, in integers
@@ -135,9 +148,9 @@ def decreasing(x, y) -> Rank:
     exact = math.factorial(x.size) <= PERMUTATIONS
     order = (np.array(list(itertools.permutations(range(x.size)))) if exact else
              _rng(x.size).permuted(np.tile(np.arange(x.size), (PERMUTATIONS, 1)), axis=1))
-    null = s_of(y[order])
-    return Rank(_perm_p(int(s_of(y[None])[0]), null, exact),
-                _perm_p(int(s_of(-x[None])[0]), null, exact))
+    design = s_of(np.arange(x.size, dtype=float)[order])  # distinct values: the design's null
+    p_min = _p(int(np.count_nonzero(design <= int(s_of(-x[None])[0]))), design.size, exact)
+    return _rank(int(s_of(y[None])[0]), s_of(y[order]), p_min, exact)
 
 
 def tally(states) -> dict:
@@ -149,8 +162,7 @@ def tally(states) -> dict:
 
 def below_counts(df: pd.DataFrame) -> tuple[int, int, list[str]]:
     """(runs below an MSE or cross-entropy floor or a sup floor, runs with a floor, examples)."""
-    ce = df["floor_kind"].fillna("").str.startswith("cross-entropy")
-    error = np.where(ce, df["train_loss"], df["test_mse"])
+    error = np.where(df["loss"] == "bce", df["train_loss"], df["test_mse"])  # classification
     has_floor = df["floor"].notna() & np.isfinite(error)
     mse_below = has_floor & table.below(error, df["floor"].fillna(-np.inf), df["variance"])
     has_sup = df["sup_floor"].notna() & df["max_abs_err"].notna()
@@ -181,6 +193,7 @@ def reach_floor(runs: pd.DataFrame, *, check: str, who: str, near: float,
     """Power for a floor check: the share of `runs` (rows that trained to the end) within
     `near` x their floor must be at least `share` (95% Wilson interval): each such net could
     have gone below the floor if it were wrong, so none doing so is evidence."""
+    runs = runs[runs["floor"] > 0]  # a zero floor is met only by an exact net: no test of it
     k = int((runs["test_mse"] <= near * runs["floor"]).sum())
     return fraction(
         check=check, kind="power",

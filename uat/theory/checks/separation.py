@@ -46,7 +46,8 @@ def _deep_beats_shallow(df: pd.DataFrame) -> Check:
             r = falls(dd["test_mse"], ss["test_mse"])
             lower = dd["test_mse"].median() < ss["test_mse"].median()
             few = min(len(dd), len(ss)) < MIN_SEEDS
-            state = "undecided" if few else "fail" if not lower else r.state
+            state = ("undecided" if few else r.state if lower or r.state != "pass"
+                     else "undecided")  # a significant test must agree with the medians
             depth, width = int(dd["depth"].iloc[0]), int(ss["width"].iloc[0])
             decisive = k is not None and depth >= k and ss["floor"].iloc[0] > 0
             notes.append(f"{target}, {params} parameters (depth {depth} vs width {width}): "

@@ -43,7 +43,6 @@ class Bar(NamedTuple):
     mse: float  # the control's exact MSE floor (NaN: no control is resolvable)
     sup: float  # its sup floor (minimax in 1-D; the root of the MSE floor in n-D)
     control: str  # the polynomial activation that sets it
-    resolution: float  # the lowest median test MSE any pair reaches on the target
 
 
 def bars(df: pd.DataFrame) -> dict[str, Bar]:
@@ -55,11 +54,11 @@ def bars(df: pd.DataFrame) -> dict[str, Bar]:
         ctl = d[d["activation"].map(is_poly) & d["floor_exact"].astype(bool)]
         ctl = ctl[ctl["floor"] >= RESOLVE * best[target]]
         if ctl.empty:
-            out[target] = Bar(math.nan, math.nan, "", float(best[target]))
+            out[target] = Bar(math.nan, math.nan, "")
             continue
         row = ctl.loc[ctl["floor"].idxmin()]
         sup = row["sup_floor"] if np.isfinite(row["sup_floor"]) else math.sqrt(row["floor"])
-        out[target] = Bar(float(row["floor"]), float(sup), row["activation"], float(best[target]))
+        out[target] = Bar(float(row["floor"]), float(sup), row["activation"])
     return out
 
 
@@ -67,9 +66,11 @@ def classify(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (target, activation): the best median test MSE (`best`) and where
     (`width`, `optimizer`), the median max |error| there (`sup`), the target's bar, and the
     class (`cls`): universal, not universal, or undecided (no bar on the target; fewer than
-    MIN_SEEDS seeds; or the pair's own floor still falls over the top quarter of the widths yet
-    stays above the bar at every width of the grid: wider nets might go under, these
-    cannot)."""
+    MIN_SEEDS seeds in the best cell; or the pair's own floor still falls over the top quarter
+    of the widths yet stays above the bar at every width of the grid: wider nets might go
+    under, these cannot). The rule reads no activation's name; the last escape needs a floor
+    of theory for the pair, which exists for ReLU-type activations (free-knot floors) and
+    polynomials (whose floors do not fall with width), not for the smooth ones."""
     bar = bars(df)
     m = medians(df, ["target", "activation", "optimizer", "width"])
     sup = medians(df, ["target", "activation", "optimizer", "width"], "max_abs_err")
@@ -78,7 +79,7 @@ def classify(df: pd.DataFrame) -> pd.DataFrame:
     for (target, act), d in m.groupby(["target", "activation"], sort=False):
         best = d.loc[d["median"].idxmin()]
         b = bar[target]
-        few = d["size"].max() < MIN_SEEDS  # a median of fewer seeds decides nothing
+        few = best["size"] < MIN_SEEDS  # a median of fewer seeds decides nothing
         at = (target, act, best["optimizer"], best["width"])
         own = df[(df["target"] == target) & (df["activation"] == act)].groupby("width")[
             "floor"].first().dropna()
