@@ -45,6 +45,8 @@ def uat_cmd(*args, timeout=120, **kwargs) -> subprocess.CompletedProcess:
 
 
 def uat_popen(*args) -> subprocess.Popen:
+    """`python -m uat ARGS` in the background, in its own process group (so a test can send a
+    signal to it and its workers at once, as a terminal's Ctrl-C does)."""
     return subprocess.Popen([sys.executable, "-m", "uat", *map(str, args)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, start_new_session=True)

@@ -106,12 +106,12 @@ SLOW = TINY.replace('optimizer = ["adam(lr=1e-2, steps=100)", "lm(steps=30)"]',
                     "seed = [0, 1]", "seed = [0, 1, 2, 3, 4]").replace("[2, 4]", "[8, 16]")
 
 
-def start_and_wait_for_rows(tmp_path):
-    """Write the slow study, start `uat run` on it, return once two rows are stored:
-    (study path, out folder, the running process)."""
+def start_and_wait_for_rows(tmp_path, *extra):
+    """Write the slow study, start `uat run` on it (in its own process group, as a terminal
+    would), return once two rows are stored: (study path, out folder, the running process)."""
     path, out = tmp_path / "tiny.toml", tmp_path / "out"
     path.write_text(SLOW)
-    proc = uat_popen("run", path, "--out", out, "--quiet", "--batch-size", "1")
+    proc = uat_popen("run", path, "--out", out, "--quiet", "--batch-size", "1", *extra)
     table = store.table_path(out, "tiny")
     deadline = time.time() + 60
     while time.time() < deadline:

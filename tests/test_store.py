@@ -79,3 +79,50 @@ def test_another_uat_version_table_is_refused(tmp_path):
 def test_empty_table_has_every_column(tmp_path):
     df = store.read(tmp_path, "nothing")
     assert df.empty and list(df.columns) == list(store.COLUMNS)
+
+
+# ----------------------------------------------------------------------------- bad rows
+
+
+def _table(tmp_path, n=4):
+    store.append(tmp_path, "s", [row(f"k{i}", seed=i) for i in range(n)], batch="b")
+    return store.table_path(tmp_path, "s")
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (lambda L: L.__setitem__(2, L[2].replace(repr(2.0 / 7), "", 1)), "`test_mse` is missing"),
+    (lambda L: L.insert(3, L[2]), "its key is already on line 3"),
+    (lambda L: L.insert(3, "garbage,line,with,few,fields"), "has 5 fields"),
+    (lambda L: L.insert(3, '"an unclosed quote,' + L[2][1:]), "fields"),
+    (lambda L: L.__setitem__(2, L[2].replace(",ok,", ",fine,")), "`status` 'fine'"),
+    (lambda L: L.__setitem__(2, L[2].replace(",tanh,4,", ",tanh,four,")), "`width` 'four'"),
+    (lambda L: L.__setitem__(2, L[2].replace(repr(2.0 / 7), "-1.0", 1)), "`test_mse` is negative"),
+    (lambda L: L.__setitem__(2, L[2].replace(",s,", ",other,", 1)), "`study` is 'other'"),
+], ids=["blank-mse", "duplicate", "garbage", "quote", "status", "width", "negative", "study"])
+def test_a_bad_row_is_reported_by_line_and_never_counted(edit, reason, tmp_path, caplog):
+    """Issue #11: rows are validated when read; a bad one is named with its line number and
+    kept out of every figure, median and count; repair moves it aside and keeps the rest."""
+    path = _table(tmp_path)
+    lines = path.read_text().split("\n")[:-1]
+    edit(lines)
+    path.write_text("\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="uat.store"):
+        df = store.read(tmp_path, "s")
+    assert df["key"].is_unique and len(df) <= 4 and df["test_mse"].notna().all()
+    table, bad = store.inspect(tmp_path, "s")
+    assert len(bad) >= 1 and reason in bad[0].reason, bad
+    assert any(f"line {bad[0].line}: " in r.getMessage() for r in caplog.records)
+    gone = {b.line + i for b in bad for i in range(b.text.count("\n") + 1)}
+    kept = [line for i, line in enumerate(lines[1:], start=2) if i not in gone]
+    moved, aside = store.repair(tmp_path, "s")
+    assert moved == len(bad) and aside.exists() and bad[0].text in aside.read_text()
+    assert path.read_text() == "\n".join([lines[0], *kept]) + "\n"  # the rest, as written
+    assert store.inspect(tmp_path, "s")[1] == []
+    pd_equal = store.read(tmp_path, "s").reset_index(drop=True)
+    assert pd_equal.equals(table.reset_index(drop=True))
+
+
+def test_repair_without_bad_rows_changes_nothing(tmp_path):
+    path = _table(tmp_path)
+    before = path.read_bytes()
+    assert store.repair(tmp_path, "s") == (0, None) and path.read_bytes() == before

@@ -1,4 +1,5 @@
-"""`uat run | list | show | plot | verdict | report`: the command line (also `python -m uat`).
+"""`uat run | list | show | plot | verdict | repair | report`: the command line (also
+`python -m uat`).
 
 User errors print one line and exit 2 (no traceback); Ctrl-C during a run exits 130 after
 saying how to resume; a report with a failed section, or verdicts that differ from the
@@ -7,8 +8,10 @@ expected ones (`uat verdict --expect`), exit 1.
 
 import argparse
 import logging
+import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 from uat import __version__, api, runner, store, study
@@ -54,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--scale", default="default", choices=study.SCALES)
     pl.add_argument("--out", default="results")
 
+    rr = sub.add_parser("repair", help="move a table's bad rows aside (kept in a file), keep "
+                        "the rest")
+    rr.add_argument("study")
+    rr.add_argument("--out", default="results")
+
     vd = sub.add_parser("verdict", help="the theorems' checks and verdicts on the stored runs")
     vd.add_argument("study", nargs="*", help="study files or names (default: every study)")
     vd.add_argument("--scale", choices=study.SCALES,
@@ -80,7 +88,16 @@ def _confirm(s: study.Study, pending: list, jobs: int) -> None:
         )
 
 
+def _out(args) -> None:
+    """`--out` must name a folder (created when missing), never a file or nothing."""
+    if not str(args.out).strip():
+        raise UserError("`--out` must name a folder; got an empty string")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise UserError(f"`--out` {args.out}: is a file, not a folder")
+
+
 def cmd_run(args) -> int:
+    _out(args)
     path = api.find_study(args.study)
     s = study.load(path, args.scale, args.overrides)
     if args.batch_size is not None and args.batch_size < 1:
@@ -142,9 +159,29 @@ def cmd_show(args) -> int:
 def cmd_plot(args) -> int:
     from uat import plots
 
+    _out(args)
     s = study.load(api.find_study(args.study), args.scale)
-    for path in plots.draw(s, args.out):
+    paths = plots.draw(s, args.out)
+    for path in paths:
         print(path)
+    if not paths:
+        print(f"uat plot: nothing to draw for {s.name} at scale {args.scale} in {args.out} "
+              f"(figure {s.figure!r}, {len(api.table(s, args.out))} runs stored); run "
+              f"`uat run {args.study} --scale {args.scale}` first", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_repair(args) -> int:
+    try:
+        name = study.load(api.find_study(args.study)).name
+    except UserError:
+        name = str(args.study)  # a table under --out whose study file is elsewhere
+    if not store.table_path(args.out, name).exists():
+        raise UserError(f"{store.table_path(args.out, name)}: no such table")
+    moved, aside = store.repair(args.out, name)
+    print(f"{store.table_path(args.out, name)}: " + (f"moved {moved} bad row(s) to {aside}"
+                                                     if moved else "no bad rows"))
     return 0
 
 
@@ -215,29 +252,48 @@ def cmd_report(args) -> int:
 
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "plot": cmd_plot,
-            "verdict": cmd_verdict, "report": cmd_report}
+            "verdict": cmd_verdict, "repair": cmd_repair, "report": cmd_report}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stop like Ctrl-C (finished batches are kept), exit 143 as is usual for it."""
 
 
 def _sigterm(signum, frame):
-    raise KeyboardInterrupt  # stop like Ctrl-C: finished batches are kept
+    raise Terminated
 
 
 def main(argv=None) -> int:
+    """Run one command; exit 0, 1 (the environment: disk, permissions, a failed section), 2
+    (the user's input), 130 (Ctrl-C) or 143 (SIGTERM), always with one line of message."""
     args = _parser().parse_args(argv)
     level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
+    warnings.simplefilter("ignore", RuntimeWarning)  # numerical warnings are statuses here
+    # joblib, on Ctrl-C: the batches in flight are lost and the one-line message says so
+    warnings.filterwarnings("ignore", message=r"\d+ tasks which were still being processed",
+                            category=UserWarning)
     signal.signal(signal.SIGTERM, _sigterm)
+    code = 130
     try:
         return COMMANDS[args.command](args)
     except runner.Interrupted as err:
+        code = 143 if isinstance(err.__context__, Terminated) else 130
         print(err, file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return code
+    except KeyboardInterrupt as err:
+        print("terminated" if isinstance(err, Terminated) else "interrupted", file=sys.stderr)
+        return 143 if isinstance(err, Terminated) else 130
     except UserError as err:
         print(f"uat {args.command}: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `uat list | head -1`: the reader has gone; so do we, quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as err:  # the environment: a full disk, a read-only folder, permissions
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"uat {args.command}: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

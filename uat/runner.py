@@ -13,7 +13,11 @@ not depend on any of this: each member's random stream comes from its run key (u
 import contextlib
 import hashlib
 import logging
+import os
+import signal
+import threading
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -112,10 +116,22 @@ def plan(runs: Sequence[study.Run], batch_size: int | None = None, jobs: int = 1
     return sorted(batches, key=lambda b: -b.cost)
 
 
-def execute_batch(batch: Batch, blas_threads: int | None) -> tuple[str, list[dict], dict]:
-    """Train one batch (in a worker) -> (batch id, result rows, {key: final parameters})."""
+def _quiet_worker(parent: int) -> None:
+    """In a worker process: leave Ctrl-C to the parent (which stores what finished and says
+    how to resume in one line) instead of printing a traceback per worker."""
+    if os.getpid() != parent and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def execute_batch(batch: Batch, blas_threads: int | None,
+                  parent: int | None = None) -> tuple[str, list[dict], dict]:
+    """Train one batch (in a worker) -> (batch id, result rows, {key: final parameters}).
+    Overflow and invalid values are statuses (diverged), not warnings."""
+    if parent is not None:
+        _quiet_worker(parent)
     limit = threadpool_limits(blas_threads) if blas_threads else contextlib.nullcontext()
-    with limit:
+    with limit, np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         first = batch.runs[0]
         data, cache = [], {}
         for run in batch.runs:
@@ -190,6 +206,11 @@ def run_study(
     name = the_study.name
     store.check_meta(out, name, {"study": name, "key_scheme": study.KEY_SCHEME,
                                  "params_layout": network.LAYOUT})
+    store.check_writable(out, name)  # before training anything it could not store
+    moved, aside = store.repair(out, name)  # bad rows would be trained again, not trusted
+    if moved:
+        log.warning("%s: moved %d bad row(s) aside to %s; their runs are trained again",
+                    store.table_path(out, name), moved, aside)
     table = store.read(out, name)
     store.check_configs(table, the_study.runs)
     done = set(table["key"])
@@ -212,8 +233,8 @@ def run_study(
                 stack = contextlib.nullcontext()
             with stack:
                 parallel = joblib.Parallel(return_as="generator_unordered")
-                calls = (joblib.delayed(execute_batch)(b, None if backend == "threading" else blas)
-                         for b in batches)
+                calls = (joblib.delayed(execute_batch)(
+                    b, None if backend == "threading" else blas, os.getpid()) for b in batches)
                 for batch_id, rows, params in parallel(calls):
                     summary["trained"] += store.append(out, name, rows, params, batch_id)
                     summary["batches"] += 1

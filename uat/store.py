@@ -12,10 +12,14 @@ at the lock, and a key that is already stored is never written twice. Floats are
 import csv
 import io
 import json
+import logging
+import math
 import os
+import re
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -23,6 +27,8 @@ from filelock import FileLock
 
 from uat import __version__
 from uat.errors import UserError
+
+log = logging.getLogger("uat.store")
 
 COLUMNS = (
     "key", "study", "target", "activation", "width", "depth", "seed", "optimizer", "loss",
@@ -48,6 +54,17 @@ def table_path(out, study: str) -> Path:
     return study_dir(out, study) / "runs.csv"
 
 
+def check_writable(out, study: str) -> None:
+    """Raise OSError now (one line at the command line) if the study's folder cannot be
+    created or written, rather than after training a batch that could not be stored."""
+    d = study_dir(out, study)
+    d.mkdir(parents=True, exist_ok=True)
+    probe = d / f".write-test.{os.getpid()}"
+    with open(probe, "wb") as fh:
+        fh.write(b"uat")
+    probe.unlink()
+
+
 def _lock(out, study: str) -> FileLock:
     d = study_dir(out, study)
     d.mkdir(parents=True, exist_ok=True)
@@ -63,19 +80,149 @@ def _whole_lines(path: Path) -> str:
     return text[: text.rfind("\n") + 1]
 
 
-def read(out, study: str) -> pd.DataFrame:
-    """The stored table (empty, with every column, when nothing is stored yet)."""
-    text = _whole_lines(table_path(out, study))
+class Bad(NamedTuple):
+    """A row of the table that is not a row uat wrote: where it is and what is wrong."""
+
+    line: int  # 1-based line number in runs.csv (the header is line 1)
+    reason: str
+    text: str  # the line as it is in the file
+
+
+STATUSES = ("ok", "diverged", "failed")
+INTEGERS = ("width", "depth", "seed", "n_params", "steps", "n_in", "n_out", "n_train",
+            "n_test")
+FLOATS = ("train_loss", "train_mse", "test_mse", "max_abs_err", "accuracy", "test_ce",
+          "seconds")
+NONNEGATIVE = ("train_mse", "test_mse", "max_abs_err", "test_ce", "seconds")
+REQUIRED = ("key", "study", "target", "activation", "optimizer", "loss", "status", "width",
+            "depth", "seed")
+_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_reported: set[tuple] = set()  # (path, size, line): each bad row is reported once per state
+
+
+def _problem(fields: list[str], study: str) -> str | None:
+    """What is wrong with one parsed row, or None: types, ranges, missing values."""
+    if len(fields) != len(COLUMNS):
+        return f"has {len(fields)} fields, the table has {len(COLUMNS)}"
+    row = dict(zip(COLUMNS, fields, strict=True))
+    for c in REQUIRED:
+        if not row[c]:
+            return f"`{c}` is empty"
+    if not _KEY.fullmatch(row["key"]):
+        return f"`key` {row['key'][:20]!r} is not a run key"
+    if row["study"] != study:
+        return f"`study` is {row['study'][:20]!r}, not {study!r}"
+    if row["status"] not in STATUSES:
+        return f"`status` {row['status'][:20]!r} is not one of {', '.join(STATUSES)}"
+    if row["loss"] not in ("mse", "bce"):
+        return f"`loss` {row['loss'][:20]!r} is not mse or bce"
+    for c in INTEGERS:
+        if row[c] and not (row[c].isdigit() and len(row[c]) < 12):
+            return f"`{c}` {row[c][:20]!r} is not a whole number >= 0"
+    for c in FLOATS:
+        if not row[c]:
+            continue
+        try:
+            v = float(row[c])
+        except ValueError:
+            return f"`{c}` {row[c][:20]!r} is not a number"
+        if c in NONNEGATIVE and v < 0:
+            return f"`{c}` is negative ({v:g})"
+        if c == "accuracy" and not (0 <= v <= 1 or math.isnan(v)):
+            return f"`accuracy` {v:g} is not between 0 and 1"
+    if row["status"] == "ok" and not (row["test_mse"] and math.isfinite(float(row["test_mse"]))):
+        return "`test_mse` is missing or not finite in a run whose status is ok"
+    return None
+
+
+def inspect(out, study: str) -> tuple[pd.DataFrame, list[Bad]]:
+    """The stored table's valid rows and the rows that are not (with line numbers).
+
+    A row is bad when it does not parse into the table's columns, a value has the wrong type
+    or range, a value a run always has is missing, or its key is already on an earlier line
+    (the first one counts). Bad rows never enter a figure, a median or a count; `uat repair`
+    (or the next `uat run`) moves them aside. The header must be this uat's (one-line error
+    otherwise). A torn last line (a killed write) is not a row at all.
+    """
+    header, good, bad = _scan(out, study)
+    if not good:
+        return _empty(), bad
+    table = pd.read_csv(io.StringIO("\n".join([header, *good]) + "\n"), dtype=DTYPES,
+                        keep_default_na=False, na_values=["nan", ""], **_EXACT)
+    return table, bad
+
+
+def _scan(out, study: str) -> tuple[str, list[str], list[Bad]]:
+    """(header line, the valid rows' lines as written, the bad rows) of the stored table."""
+    path = table_path(out, study)
+    text = _whole_lines(path)
     if not text:
-        return pd.DataFrame({c: pd.Series(dtype=DTYPES.get(c, float)) for c in COLUMNS})
-    header = text[: text.index("\n")].split(",")
-    if tuple(header) != COLUMNS:
+        return ",".join(COLUMNS), [], []
+    header = text[: text.index("\n")]
+    if tuple(header.split(",")) != COLUMNS:
         raise UserError(
-            f"{table_path(out, study)}: written by another uat version (columns differ); "
-            f"move it away or run with --fresh"
+            f"{path}: written by another uat version (columns differ); move it away or run "
+            f"with --fresh"
         )
-    return pd.read_csv(io.StringIO(text), dtype=DTYPES, keep_default_na=False,
-                       na_values=["nan", ""], **_EXACT)
+    lines = text.split("\n")  # not splitlines: a stray \f or \r in a field is not a line end
+    good, bad, seen = [], [], {}
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    start = 2
+    try:
+        for fields in reader:
+            end = reader.line_num
+            raw = "\n".join(lines[start - 1:end])
+            reason = _problem(fields, study)
+            if reason is None and fields[0] in seen:
+                reason = f"its key is already on line {seen[fields[0]]}"
+            if reason is None:
+                seen[fields[0]] = start
+                good.append(raw)
+            else:
+                bad.append(Bad(start, reason, raw))
+            start = end + 1
+    except csv.Error as err:  # e.g. a stray quote: the rest of the file is one field
+        bad.append(Bad(start, f"cannot be read as CSV ({err})", "\n".join(lines[start - 1:])))
+    return header, good, bad
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=DTYPES.get(c, float)) for c in COLUMNS})
+
+
+def read(out, study: str) -> pd.DataFrame:
+    """The stored table's valid rows (empty, with every column, when nothing is stored yet);
+    each bad row is reported once as a warning naming its line (see `inspect`)."""
+    table, bad = inspect(out, study)
+    path = table_path(out, study)
+    for b in bad:
+        mark = (str(path), path.stat().st_size, b.line)
+        if mark not in _reported:
+            _reported.add(mark)
+            log.warning("%s line %d: %s; the row is ignored (uat repair %s moves it aside)",
+                        path, b.line, b.reason, study)
+    return table
+
+
+def repair(out, study: str) -> tuple[int, Path | None]:
+    """Move the table's bad rows aside: they go, with their line numbers and reasons, to
+    `<study>/runs.rejected-<time>.txt`, and runs.csv keeps the valid rows exactly as they were
+    written (rewritten atomically under the table's lock). Returns (rows moved, that file)."""
+    path = table_path(out, study)
+    with _lock(out, study):
+        header, good, bad = _scan(out, study)
+        if not bad:
+            return 0, None
+        aside = path.with_name(f"runs.rejected-{time.strftime('%Y%m%d-%H%M%S')}.txt")
+        n = 1
+        while aside.exists():
+            aside = aside.with_name(f"runs.rejected-{time.strftime('%Y%m%d-%H%M%S')}-{n}.txt")
+            n += 1
+        note = "".join(f"# line {b.line}: {b.reason}\n{b.text}\n" for b in bad)
+        atomic_write(aside, note.encode())
+        atomic_write(path, ("\n".join([header, *good]) + "\n").encode())
+    return len(bad), aside
 
 
 def stored_keys(out, study: str) -> set[str]:

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import itertools
 import json
+import logging
 import re
 import tomllib
 from dataclasses import asdict, dataclass
@@ -35,6 +36,7 @@ GRID_DEFAULTS = {"depth": [1], "seed": [0]}
 DATA_KEYS = {"n_train": 256, "n_test": 2048}
 MAX_LM_PARAMS = 3000  # LM solves a (P, P) system per member and step; past this use adam
 NAME = re.compile(r"[a-z0-9_-]+")
+log = logging.getLogger("uat.study")
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,13 @@ def _overrides(path, where: str, scales, scale: str, allowed) -> dict:
 
 
 def parse(doc: dict, path: str = "<study>", scale: str = "default") -> Study:
-    """Validate a study document (tomllib's dict) and expand it at `scale` into runs."""
+    """Validate a study document (tomllib's dict) and expand it at `scale` into runs.
+
+    `--set` assignments of grid and data keys (under the document's "--set", from
+    `set_value`) are applied last, over every scale: an explicit value wins, and a warning
+    says when it replaces a scale's."""
+    forced = {name: value for _, name, value in doc.get("--set", [])}
+    doc = {k: v for k, v in doc.items() if k != "--set"}
     _check_keys(path, "", doc, SECTIONS)
     head = doc.get("study")
     if not isinstance(head, dict):
@@ -197,8 +205,15 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default") -> Study:
         where = "grid" if isinstance(doc["grid"], dict) else f"grid[{i}]"
         _check_keys(path, where, grid, allowed | {"scale"})
         grid_over = _overrides(path, f"{where}.scale", grid.get("scale", {}), scale, allowed)
-        # later wins: defaults < [data] < the grid < [scale.X] < the grid's own scale.X
+        # later wins: defaults < [data] < the grid < [scale.X] < the grid's own scale.X < --set
         g = {**GRID_DEFAULTS, **DATA_KEYS, **data, **grid, **over, **grid_over}
+        for key in forced:
+            if key not in allowed:
+                _fail(path, f"--set {key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+            if key in over or key in grid_over:
+                log.warning("%s: --set %s replaces scale %s's value for %s", path, key, scale,
+                            where)
+        g.update(forced)
         for key in GRID_KEYS:
             if key not in g:
                 _fail(path, f"{where}.{key}", "missing")
@@ -243,27 +258,34 @@ def _check_sample(target: str, n_train: int, n_test: int) -> None:
     targets.sample(targets.get(target), n_train, n_test)
 
 
-def set_value(doc: dict, assignment: str, path: str = "<study>") -> dict:
-    """Apply `--set grid.width=[1,2,4]` to a study document; the value is TOML."""
-    if "=" not in assignment:
+def assignment(text: str, path: str = "<study>") -> tuple[str, str, Any]:
+    """`--set grid.width=[1,2,4]` -> ("grid", "width", [1, 2, 4]); the value is TOML."""
+    if "=" not in text:
         raise StudyError(f"{path}: --set: write KEY=VALUE, e.g. grid.width=[1,2,4]; got "
-                         f"{assignment!r}")
-    key, text = (s.strip() for s in assignment.split("=", 1))
+                         f"{text!r}")
+    key, raw = (part.strip() for part in text.split("=", 1))
     try:
-        value = tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        raise StudyError(f"{path}: --set {key}: cannot read {text!r} as a TOML value; strings "
-                         f"need quotes, e.g. grid.activation=[\"tanh\"]") from None
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except (tomllib.TOMLDecodeError, RecursionError):
+        raise StudyError(f"{path}: --set {key}: cannot read {raw[:40]!r} as a TOML value; "
+                         f"strings need quotes, e.g. grid.activation=[\"tanh\"]") from None
     parts = key.split(".")
-    if len(parts) != 2 or parts[0] not in ("study", "grid", "data"):
-        raise StudyError(f"{path}: --set: key must be study.KEY, grid.KEY or data.KEY; got {key!r}")
-    section, name = parts
-    doc = dict(doc)
-    if section == "grid" and isinstance(doc.get("grid"), list):
-        doc["grid"] = [{**g, name: value} for g in doc["grid"]]
-    else:
-        doc[section] = {**doc.get(section, {}), name: value}
-    return doc
+    if len(parts) != 2 or parts[0] not in ("study", "grid", "data") or not parts[1]:
+        raise StudyError(f"{path}: --set: key must be study.KEY, grid.KEY or data.KEY; got "
+                         f"{key!r}")
+    return parts[0], parts[1], value
+
+
+def set_value(doc: dict, text: str, path: str = "<study>") -> dict:
+    """Apply `--set study.title="..."` to a study document (grid and data keys are applied by
+    `parse`, after the scales, so that they win over them)."""
+    section, name, value = assignment(text, path)
+    if section != "study":
+        return {**doc, "--set": [*doc.get("--set", []), (section, name, value)]}
+    head = doc.get("study", {})
+    if not isinstance(head, dict):
+        _fail(path, "study", "must be a table")
+    return {**doc, "study": {**head, name: value}}
 
 
 def read_doc(path) -> dict:
@@ -278,13 +300,16 @@ def read_doc(path) -> dict:
         raise StudyError(f"{path}: is a directory, not a study file") from None
     except tomllib.TOMLDecodeError as err:
         raise StudyError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise StudyError(f"{path}: not a study file: nested too deeply") from None
     except UnicodeDecodeError:
         raise StudyError(f"{path}: not a text file") from None
 
 
 def load(path, scale: str = "default", overrides=()) -> Study:
-    """Read, override (`--set` assignments) and expand a study file at `scale`."""
+    """Read, override (`--set` assignments, which win over the scale's values) and expand a
+    study file at `scale`."""
     doc = read_doc(path)
-    for assignment in overrides:
-        doc = set_value(doc, assignment, str(path))
+    for text in overrides:
+        doc = set_value(doc, text, str(path))
     return parse(doc, str(path), scale)

@@ -1,0 +1,148 @@
+"""Issue #11: what users meet on long runs and shared folders gets one line and loses nothing:
+corrupt tables, a full disk, a bad --out, deeply nested TOML, a closed pipe, SIGTERM; and the
+command line does what it says (--set wins over --scale, `uat plot` with nothing to draw says
+so, the Python API shows its signature)."""
+
+import errno
+import inspect
+import os
+import signal
+import subprocess
+import sys
+
+import uat
+from uat import cli, store, study
+
+from .conftest import TINY, uat_cmd
+from .test_runner import start_and_wait_for_rows
+
+
+def one_line(err: str) -> bool:
+    return err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_set_wins_over_the_scale_and_says_so(tiny, tmp_path, caplog):
+    out = tmp_path / "o"
+    with caplog.at_level("WARNING"):
+        assert cli.main(["run", str(tiny), "--scale", "smoke", "--set", "grid.seed=[0, 1]",
+                         "--out", str(out), "--quiet"]) == 0
+    assert set(store.read(out, "tiny")["seed"]) == {0, 1}  # the smoke scale says seed = [0]
+    assert "--set seed replaces scale smoke's value" in caplog.text
+    s = study.load(tiny, "smoke", ["grid.seed=[0, 1]"])  # the Python API alike
+    assert {r.seed for r in s.runs} == {0, 1}
+
+
+def test_bad_out_is_one_line(tiny, tmp_path, capsys):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    for out, word in (("", "must name a folder"), (str(a_file), "is a file, not a folder")):
+        assert cli.main(["run", str(tiny), "--out", out, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert one_line(err) and word in err, err
+    # a folder that cannot be created (a file in its path) is the environment: exit 1
+    assert cli.main(["run", str(tiny), "--out", str(a_file / "sub"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert one_line(err) and "Not a directory" in err, err
+
+
+def test_full_disk_after_training_is_one_line_and_keeps_the_table(tiny, tmp_path, capsys,
+                                                                   monkeypatch):
+    """The disk fills while a batch is stored (the table's write fails with ENOSPC): exit 1,
+    one line, and the rows stored before are intact."""
+    out = tmp_path / "o"
+    assert cli.main(["run", str(tiny), "--out", str(out), "--quiet", "--scale", "smoke"]) == 0
+    before = store.table_path(out, "tiny").read_bytes()
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(store.os, "write", full)
+    assert cli.main(["run", str(tiny), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert one_line(err) and "No space left on device" in err, err
+    assert store.table_path(out, "tiny").read_bytes() == before
+
+
+def test_deeply_nested_toml_and_set_on_a_non_table(tmp_path, capsys):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 100000 + "]" * 100000 + "\n")
+    assert cli.main(["run", str(deep), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and "nested too deeply" in err, err
+    odd = tmp_path / "odd.toml"
+    odd.write_text("data = 5\n" + TINY.replace("[data]\nn_train = 32\nn_test = 64", ""))
+    assert cli.main(["run", str(odd), "--set", "data.n_train=10", "--out",
+                     str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and "data: must be a table" in err, err
+
+
+def test_a_closed_pipe_is_not_a_traceback(tiny, tmp_path):
+    res = subprocess.run(f"{sys.executable} -m uat list --studies {tiny.parent} | head -0",
+                         shell=True, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in res.stderr and "BrokenPipe" not in res.stderr, res.stderr
+
+
+def test_sigterm_exits_143_with_one_line_and_keeps_the_batches(tmp_path):
+    path, out, proc = start_and_wait_for_rows(tmp_path)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert one_line(err) and "run the same command again to resume" in err, err
+    assert store.read(out, "tiny")["key"].is_unique
+
+
+def test_ctrl_c_is_one_line(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group, workers too: they leave it to the
+    parent, which prints one line (it printed a traceback per worker)."""
+    path, out, proc = start_and_wait_for_rows(tmp_path, "--jobs", "2")
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and one_line(err), err
+
+
+def test_plot_with_nothing_to_draw_says_so(tiny, tmp_path, capsys):
+    assert cli.main(["plot", str(tiny), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert one_line(err) and "nothing to draw" in err and "uat run" in err, err
+
+
+def test_python_api_shows_its_signature():
+    params = inspect.signature(uat.run).parameters
+    assert {"the_study", "scale", "jobs", "out", "overrides"} <= set(params)
+    assert "out" in inspect.signature(uat.load).parameters and uat.load.__doc__
+
+
+def test_a_corrupt_table_is_repaired_by_the_next_run(tiny, tmp_path, capsys, caplog):
+    """A garbage line and a duplicated row: show and list count the valid rows, the next run
+    moves the bad ones aside and trains only what is missing."""
+    out = tmp_path / "o"
+    assert cli.main(["run", str(tiny), "--out", str(out), "--quiet", "--scale", "smoke"]) == 0
+    path = store.table_path(out, "tiny")
+    lines = path.read_text().split("\n")[:-1]
+    first_key = lines[1].split(",")[0]
+    lines[2] = lines[2].split(",")[0] + ",garbage"  # its run is lost and must be retrained
+    lines.append(lines[1])  # a duplicate
+    path.write_text("\n".join(lines) + "\n")
+    capsys.readouterr()
+    with caplog.at_level("WARNING"):
+        assert cli.main(["show", str(tiny), "--scale", "smoke", "--out", str(out)]) == 0
+        assert "15/16 runs stored" in capsys.readouterr().out and "line 3:" in caplog.text
+        assert cli.main(["run", str(tiny), "--out", str(out), "--scale", "smoke"]) == 0
+    assert "1 runs trained" in capsys.readouterr().out
+    assert "moved 2 bad row(s) aside" in caplog.text
+    table = store.read(out, "tiny")
+    assert len(table) == 16 and table["key"].is_unique and first_key in set(table["key"])
+    assert len(list((out / "tiny").glob("runs.rejected-*.txt"))) == 1
+
+
+def test_uat_repair_command(tiny, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert cli.main(["run", str(tiny), "--out", str(out), "--quiet", "--scale", "smoke"]) == 0
+    path = store.table_path(out, "tiny")
+    path.write_text(path.read_text() + "not,a,row\n")
+    assert cli.main(["repair", str(tiny), "--out", str(out)]) == 0
+    assert "moved 1 bad row(s)" in capsys.readouterr().out
+    assert cli.main(["repair", str(tiny), "--out", str(out)]) == 0
+    assert "no bad rows" in capsys.readouterr().out
+    assert uat_cmd("repair", "nosuch", "--out", out).returncode == 2
