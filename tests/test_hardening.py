@@ -9,12 +9,18 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
 
 import uat
 from uat import cli, store, study
 
 from .conftest import TINY, uat_cmd
 from .test_runner import start_and_wait_for_rows
+
+STUDIES = Path(__file__).resolve().parents[1] / "studies"
 
 
 def one_line(err: str) -> bool:
@@ -146,3 +152,85 @@ def test_uat_repair_command(tiny, tmp_path, capsys):
     assert cli.main(["repair", str(tiny), "--out", str(out)]) == 0
     assert "no bad rows" in capsys.readouterr().out
     assert uat_cmd("repair", "nosuch", "--out", out).returncode == 2
+
+
+# ----------------------------------------------------------------------------- limits, estimates
+
+
+@pytest.mark.parametrize("replace, word", [
+    (("depth = [1]", "depth = [2147483648]"), "grid.depth: must be integers from 0 to 256"),
+    (("n_test = 64", "n_test = 99999999"), "n_test: must be integers from 1 to 4,194,304"),
+    (('"tanh", "relu"', '"poly(degree=100000)"'), "'degree' must be an integer from 1 to 64"),
+    (('"sin(freq=1)", "abs"', '"bump(dim=100000)"'), "'dim' must be an integer from 1 to 32"),
+    (("seed = [0, 1]", f"seed = {list(range(20000))}"), "has 20,000 values; at most 10,000"),
+    (("seed = [0, 1]", f"seed = {list(range(9000))}\nwidth = {list(range(1, 9001))}"),
+     "a study has at most 1,000,000"),
+], ids=["depth", "n_test", "degree", "dim", "long-list", "cross-product"])
+def test_oversized_study_values_are_refused_at_once(replace, word, tmp_path, capsys):
+    """Issue #11: sizes, degrees and lengths have limits checked before anything is built, so
+    a bad study file fails in one line at once instead of hanging or filling the memory."""
+    import time
+
+    path = tmp_path / "big.toml"
+    text = TINY.replace(*replace, 1)
+    if replace[0] == "seed = [0, 1]" and "width = [" in replace[1]:  # no scale: no LM check
+        text = text.replace("width = [2, 4]\n", "").replace("[scale.smoke]\nseed = [0]", "")
+    path.write_text(text)
+    start = time.perf_counter()
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and word in err, err
+    assert time.perf_counter() - start < 10
+
+
+def test_every_scale_is_checked_before_anything_runs(tiny, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(TINY.replace("[scale.smoke]\nseed = [0]", "[scale.full]\nwidth = [0]"))
+    assert cli.main(["run", str(bad), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and "grid.width: must be integers >= 1" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_dry_run_prints_runs_batches_memory_and_time(tiny, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert cli.main(["run", str(tiny), "--out", str(out), "--dry-run", "--jobs", "2"]) == 0
+    said = capsys.readouterr().out
+    assert "valid at every scale" in said and "32 runs, 0 stored, 32 to train" in said
+    assert "largest batch about" in said and "on 2 worker(s)" in said
+    assert not out.exists()
+
+
+def test_a_network_too_large_for_memory_is_refused_and_batches_are_split(tiny, tmp_path,
+                                                                          capsys, monkeypatch):
+    out = tmp_path / "o"
+    assert cli.main(["run", str(tiny), "--out", str(out), "--memory-limit", "1M"]) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and "needs about" in err and "--memory-limit" in err, err
+    # a limit that fits one network per batch splits the batches, and changes no number
+    from uat import runner
+
+    one = max(runner.batch_bytes([r]) for r in study.load(tiny).runs)
+    monkeypatch.setenv("UAT_MEMORY_LIMIT", str(int(one * 1.001)))
+    assert cli.main(["run", str(tiny), "--out", str(out), "--quiet"]) == 0
+    monkeypatch.delenv("UAT_MEMORY_LIMIT")
+    assert cli.main(["run", str(tiny), "--out", str(tmp_path / "p"), "--quiet"]) == 0
+    a = store.read(out, "tiny").set_index("key").sort_index()
+    b = store.read(tmp_path / "p", "tiny").set_index("key").sort_index()
+    assert a["batch"].nunique() > b["batch"].nunique()
+    pd.testing.assert_series_equal(a["test_mse"], b["test_mse"], check_exact=True)
+    assert cli.main(["run", str(tiny), "--out", str(out), "--memory-limit", "lots"]) == 2
+    assert "must be a size like 8G" in capsys.readouterr().err
+
+
+def test_time_estimate_of_the_default_studies_is_within_2x():
+    """The batched cost model against what the default studies took on the reference machine
+    (make all, 2 workers): width 87 s, depth 10 s, activation 5 s, separation 4 s, lecture
+    8 s. A machine twice as fast or slow moves all of them alike; this pins the model."""
+    from uat import runner
+
+    took = {"width": 86.6, "depth": 9.9, "activation": 4.8, "separation": 4.1, "lecture": 8.4}
+    for name, seconds in took.items():
+        s = study.load(STUDIES / f"{name}.toml")
+        estimate = runner.estimate_wall(runner.plan(list(s.runs), None, 2), 2)
+        assert seconds / 2 <= estimate <= seconds * 2, (name, estimate, seconds)

@@ -85,7 +85,7 @@ def test_adam_divergence_freezes_member_and_returns():
     "text, word",
     [
         ("adam(lr=0)", "'lr' must be a positive number"),
-        ("adam(steps=0)", "'steps' must be an integer >= 1"),
+        ("adam(steps=0)", "'steps' must be an integer from 1 to 10,000,000"),
         ("adam(dtype='float16')", "'dtype' must be 'float64' or 'float32'"),
         ("lm(tau=-1)", "'tau' must be a positive number"),
         ("sgd", "unknown optimizer 'sgd'"),

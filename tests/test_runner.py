@@ -231,9 +231,9 @@ def lm_runs(widths, seeds):
 
 
 def test_plan_splits_a_batch_longer_than_a_workers_share():
-    """LM cost grows like P^2: width 32 is over half of widths 4-32, so on 2 workers it is
+    """LM cost grows like P^2: width 64 is over half of widths 4-64, so on 2 workers it is
     split (one batch of it would leave the other worker idle); on 1 worker it is not."""
-    runs = lm_runs([4, 8, 16, 32], 5)
+    runs = lm_runs([4, 8, 16, 64], 5)
     one, two = runner.plan(runs, jobs=1), runner.plan(runs, jobs=2)
     assert len(one) == 4
     total = sum(b.cost for b in two)

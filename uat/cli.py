@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a study key, e.g. --set grid.width=[1,2,4] (TOML value)")
     r.add_argument("--batch-size", type=int, help="max networks per batch (default: by memory)")
+    r.add_argument("--memory-limit", metavar="SIZE",
+                   help="memory all workers' batches may use at once, e.g. 8G (default: "
+                        "UAT_MEMORY_LIMIT, else half the machine's)")
+    r.add_argument("--dry-run", action="store_true",
+                   help="check the study at every scale and print its runs, batches, memory "
+                        "and time; train nothing")
     r.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     r.add_argument("--yes", action="store_true", help="start even a very large study")
     r.add_argument("-v", "--verbose", action="store_true", help="log every batch")
@@ -78,13 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _confirm(s: study.Study, pending: list, jobs: int) -> None:
-    seconds = sum(runner.estimate_seconds(r) for r in pending) / max(1, jobs)
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _confirm(s: study.Study, pending: list, seconds: float, jobs: int) -> None:
     if len(pending) > CONFIRM_RUNS or seconds > CONFIRM_SECONDS:
-        took = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
         raise UserError(
-            f"{s.path}: {len(pending):,} runs to train, about {took} on {jobs} worker(s); "
-            f"add --yes to start (or --scale smoke to try it small)"
+            f"{s.path}: {len(pending):,} runs to train, about {_duration(seconds)} on {jobs} "
+            f"worker(s); add --yes to start (or --scale smoke to try it small)"
         )
 
 
@@ -99,21 +109,40 @@ def _out(args) -> None:
 def cmd_run(args) -> int:
     _out(args)
     path = api.find_study(args.study)
-    s = study.load(path, args.scale, args.overrides)
+    for scale in study.SCALES:  # a bad value at any scale is an error now, not later
+        loaded = study.load(path, scale, args.overrides)
+        if scale == args.scale:
+            s = loaded
     if args.batch_size is not None and args.batch_size < 1:
         raise UserError(f"`--batch-size` must be >= 1; got {args.batch_size}")
+    if args.jobs < 1:
+        raise UserError(f"`--jobs` must be >= 1; got {args.jobs}")
     if args.scheduler and args.backend != "dask":
         raise UserError("`--scheduler` needs `--backend dask`")
+    limit = (runner.parse_bytes(args.memory_limit, "--memory-limit") if args.memory_limit
+             else runner.memory_limit())
     done = set() if args.fresh else store.stored_keys(args.out, s.name)
     pending = [r for r in s.runs if r.key not in done]
+    batches = runner.fit_memory(runner.plan(pending, args.batch_size, args.jobs), limit,
+                                args.jobs) if pending else []
+    seconds = runner.estimate_wall(batches, args.jobs)
+    if args.dry_run:
+        peak = max((b.bytes for b in batches), default=0)
+        print(f"{s.path} ({args.scale}): valid at every scale ({', '.join(study.SCALES)}); "
+              f"{len(s.runs):,} runs, {len(s.runs) - len(pending):,} stored, {len(pending):,} "
+              f"to train in {len(batches):,} batches; largest batch about {runner.human(peak)} "
+              f"(limit {runner.human(limit // args.jobs)} per worker); about "
+              f"{_duration(seconds)} on {args.jobs} worker(s)")
+        return 0
     if not args.yes:
-        _confirm(s, pending, args.jobs)  # before --fresh moves anything
+        _confirm(s, pending, seconds, args.jobs)  # before --fresh moves anything
     if args.fresh:
         moved = store.move_aside(args.out, s.name)
         if moved and not args.quiet:
             print(f"moved the old results to {moved}")
     summary = runner.run_study(s, args.out, args.jobs, args.backend, args.scheduler,
-                               args.batch_size, progress=not args.quiet and sys.stderr.isatty())
+                               args.batch_size, progress=not args.quiet and sys.stderr.isatty(),
+                               memory=limit)
     if not args.quiet:
         print(f"{s.name} ({args.scale}): {summary['trained']} runs trained in "
               f"{summary['batches']} batches ({summary['seconds']:.1f} s), "

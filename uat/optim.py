@@ -16,6 +16,7 @@ import numpy as np
 from uat import spec
 from uat.errors import SpecError
 
+MAX_STEPS = 10**7  # a run's step budget (a study's time is checked as a whole, see uat run)
 EXPLODE = 1e4  # a loss above EXPLODE x the initial loss counts as diverged (README)
 STATUS = {
     "converged": "stopped by a tolerance (gradient norm, relative improvement or zero loss)",
@@ -75,7 +76,7 @@ def adam(
     because Adam's errors (1e-5 and up here) sit far above float32 rounding; errors are
     still measured in float64. `dtype='float64'` when an Adam run must go lower."""
     _check("adam", "lr", math.isfinite(lr) and lr > 0, lr, "a positive number")
-    _check("adam", "steps", steps >= 1, steps, "an integer >= 1")
+    _check("adam", "steps", 1 <= steps <= MAX_STEPS, steps, f"an integer from 1 to {MAX_STEPS:,}")
     _check("adam", "b1", 0 <= b1 < 1, b1, "in [0, 1)")
     _check("adam", "b2", 0 <= b2 < 1, b2, "in [0, 1)")
     _check("adam", "eps", eps > 0, eps, "> 0")
@@ -99,7 +100,7 @@ def lm(steps: int = 300, tau: float = 1e-3, ftol: float = 1e-10, gtol: float = 0
     tanh nets of width 16-32 on sin(pi x), but worse on the smoke studies (XOR, narrow ReLU,
     gaussian units), so off by default. It enters the canonical spec only when on, so run keys
     of existing `lm(...)` runs are unchanged."""
-    _check("lm", "steps", steps >= 1, steps, "an integer >= 1")
+    _check("lm", "steps", 1 <= steps <= MAX_STEPS, steps, f"an integer from 1 to {MAX_STEPS:,}")
     _check("lm", "tau", math.isfinite(tau) and tau > 0, tau, "a positive number")
     _check("lm", "ftol", 0 <= ftol < 1, ftol, "in [0, 1)")
     _check("lm", "gtol", gtol >= 0, gtol, ">= 0")

@@ -49,18 +49,119 @@ class Batch:
 
     @property
     def cost(self) -> float:
-        return sum(estimate_seconds(r) for r in self.runs)
+        """Estimated seconds on one core: the batch's fixed cost per step and its members'."""
+        first = self.runs[0]
+        fixed = LM_STEP if first.optimizer.startswith("lm(") else ADAM_STEP
+        return optim.get(first.optimizer).steps * fixed + sum(map(estimate_seconds, self.runs))
+
+    @property
+    def bytes(self) -> int:
+        return batch_bytes(self.runs)
+
+
+# The batched cost model: a batch of m members costs steps x (a fixed cost per step + m x a
+# cost per member and step). Fitted (least squares) to the 393 batches of the default studies
+# on the 2-core reference machine, with the step budgets (LM often stops earlier; that is in
+# the constants): each study's total within 1.7x of what it took (docs/reliability.md).
+LM_STEP = 1.9e-4  # seconds per LM step of a batch
+LM_NPP, LM_NP = 6.2e-11, 8.8e-10  # per member and step: x n P^2 (J^T J) and x n P (J)
+ADAM_STEP = 3.4e-5  # seconds per Adam step of a batch
+ADAM_ACT = 1.3e-9  # per member and step: x units x samples (float32; float64 twice that)
 
 
 def estimate_seconds(run: study.Run) -> float:
-    """A rough single-core cost model of one run (for ETAs, batch order and --yes), measured
-    on a 2-core reference machine: a fixed cost per step plus a cost per multiply-add."""
+    """One member's share of its batch's time on one core (the cost model above)."""
     shape = run.shape
     p, n = shape.n_params, run.n_train * shape.n_out
-    steps = optim.get(run.optimizer).steps
+    cfg = optim.get(run.optimizer)
     if run.optimizer.startswith("lm("):
-        return steps * (2e-5 + 1.5e-9 * n * p * p + 3e-10 * p**3)
-    return steps * (4e-6 + 4e-9 * run.n_train * sum(shape.sizes) * max(shape.sizes))
+        return cfg.steps * (LM_NPP * n * p * p + LM_NP * n * p)
+    acts = run.n_train * sum(shape.sizes[1:])
+    return cfg.steps * ADAM_ACT * acts * (2 if cfg.dtype == "float64" else 1)
+
+
+def batch_bytes(runs: Sequence[study.Run]) -> int:
+    """Peak memory of training these runs as one batch, estimated from above (measured with
+    tracemalloc: the model is 1.3x to 2x the peak): LM keeps the Jacobian, J^T J and the
+    activations of each member in float64; Adam the activations (in its dtype) and four
+    copies of the parameters; both evaluate the test set in float64."""
+    first = runs[0]
+    shape, m = first.shape, len(runs)
+    p, n, units = shape.n_params, first.n_train * shape.n_out, sum(shape.sizes)
+    test = 8 * 4 * first.n_test * units
+    if first.optimizer.startswith("lm("):
+        member = 8 * (3 * n * p + 3 * p * p + 4 * first.n_train * units)
+    else:
+        size = 8 if optim.get(first.optimizer).dtype == "float64" else 4
+        member = size * 4 * first.n_train * units + 8 * 4 * p
+    return m * member + test + 2**21
+
+
+def memory_limit() -> int:
+    """Bytes one batch may take: UAT_MEMORY_LIMIT (e.g. "8G", "512M", bytes), else half the
+    machine's memory (each worker holds one batch; the limit is divided by the workers)."""
+    text = os.environ.get("UAT_MEMORY_LIMIT", "").strip()
+    if text:
+        return parse_bytes(text, "UAT_MEMORY_LIMIT")
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: assume 8 GB
+        return 8 * 2**30
+
+
+def parse_bytes(text: str, where: str) -> int:
+    """ "8G", "512M", "64k" or a number of bytes -> bytes."""
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    t = text.strip().upper().removesuffix("B")
+    number, unit = (t[:-1], t[-1]) if t and t[-1] in units else (t, "")
+    try:
+        value = float(number) * units[unit]
+    except ValueError:
+        raise UserError(f"`{where}` must be a size like 8G, 512M or a number of bytes; got "
+                        f"{text!r}") from None
+    if not value > 0:
+        raise UserError(f"`{where}` must be positive; got {text!r}")
+    return int(value)
+
+
+def human(n: float) -> str:
+    """Bytes for people: 1.5 GB, 320 MB."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{int(n)} B"
+
+
+def fit_memory(batches: list["Batch"], limit: int, jobs: int) -> list["Batch"]:
+    """Split every batch whose estimated memory times the workers running at once would pass
+    `limit`; refuse (UserError, one line) a study with a single network over it."""
+    per_worker = limit // max(1, jobs)
+    out = []
+    for b in batches:
+        if b.bytes <= per_worker:
+            out.append(b)
+            continue
+        one = batch_bytes(b.runs[:1])
+        if one > per_worker:
+            r = b.runs[0]
+            raise UserError(
+                f"one network of {r.activation} width {r.width} depth {r.depth} on {r.n_train} "
+                f"points ({r.optimizer.split('(')[0]}) needs about {human(one)}, more than the "
+                f"{human(per_worker)} a worker may use ({human(limit)} / {jobs} jobs; set "
+                f"--memory-limit or UAT_MEMORY_LIMIT, or use fewer points or adam)")
+        per = max(1, per_worker // one)
+        for i in range(0, len(b.runs), per):
+            chunk = b.runs[i:i + per]
+            digest = hashlib.sha256("".join(r.key for r in chunk).encode()).hexdigest()
+            out.append(Batch(digest[:12], chunk))
+    return sorted(out, key=lambda b: -b.cost)
+
+
+def estimate_wall(batches: Sequence["Batch"], jobs: int) -> float:
+    """Seconds the batches take on `jobs` workers: the work shared out, but never less than
+    the longest batch."""
+    costs = [b.cost for b in batches]
+    return max(sum(costs) / max(1, jobs), max(costs, default=0.0))
 
 
 def members_per_batch(run: study.Run) -> int:
@@ -193,11 +294,14 @@ def run_study(
     scheduler: str | None = None,
     batch_size: int | None = None,
     progress: bool = False,
+    memory: int | None = None,
 ) -> dict:
     """Train every run of the study not stored yet; store batches as they finish.
 
-    Returns a summary dict (runs total/stored/trained, batches, seconds). Raises Interrupted on
-    Ctrl-C, after the finished batches are safely stored.
+    `memory`: bytes all workers' batches may take at once (default `memory_limit()`); larger
+    batches are split, a single network over it is refused. Returns a summary dict (runs
+    total/stored/trained, batches, seconds). Raises Interrupted on Ctrl-C, after the finished
+    batches are safely stored.
     """
     from uat import store  # pandas: needed here, not in the workers that import this module
 
@@ -219,7 +323,7 @@ def run_study(
                len(pending), "trained": 0, "batches": 0, "seconds": 0.0}
     if not pending:
         return summary
-    batches = plan(pending, batch_size, jobs)
+    batches = fit_memory(plan(pending, batch_size, jobs), memory or memory_limit(), jobs)
     # one BLAS thread per worker, and for --jobs 1 too: multithreaded OpenBLAS dgemm rounds
     # J^T J differently once P >~ 100, which would make numbers depend on --jobs
     blas = 1

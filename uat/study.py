@@ -16,6 +16,7 @@ import hashlib
 import itertools
 import json
 import logging
+import math
 import re
 import tomllib
 from dataclasses import asdict, dataclass
@@ -35,6 +36,11 @@ GRID_KEYS = ("target", "activation", "width", "depth", "seed", "optimizer")
 GRID_DEFAULTS = {"depth": [1], "seed": [0]}
 DATA_KEYS = {"n_train": 256, "n_test": 2048}
 MAX_LM_PARAMS = 3000  # LM solves a (P, P) system per member and step; past this use adam
+LIMITS = {  # checked before anything is built, so validation itself stays cheap (README)
+    "width": 2**16, "depth": 256, "seed": 2**31 - 1, "n_train": 2**22, "n_test": 2**22,
+}
+MAX_RUNS = 10**6  # runs of one study (a grid's cross product is sized before it is built)
+MAX_AXIS = 10**4  # values in one list of a grid
 NAME = re.compile(r"[a-z0-9_-]+")
 log = logging.getLogger("uat.study")
 
@@ -108,14 +114,19 @@ def _as_list(path, where, value) -> list:
     values = value if isinstance(value, list) else [value]
     if not values:
         _fail(path, where, "must not be an empty list")
+    if len(values) > MAX_AXIS:
+        _fail(path, where, f"has {len(values):,} values; at most {MAX_AXIS:,}")
     return values
 
 
 def _ints(path, where, value, low: int) -> list[int]:
+    high = LIMITS.get(where.rsplit(".", 1)[-1])
     out = []
     for v in _as_list(path, where, value):
         if not isinstance(v, int) or isinstance(v, bool) or v < low:
             _fail(path, where, f"must be integers >= {low}; got {v!r} ({_type_name(v)})")
+        if high is not None and v > high:
+            _fail(path, where, f"must be integers from {low} to {high:,}; got {v:,}")
         out.append(v)
     return out
 
@@ -229,6 +240,10 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default") -> Study:
         n_test = _ints(path, f"{where}.n_test", g["n_test"], 1)
         if len(n_train) > 1 or len(n_test) > 1:
             _fail(path, where, "n_train and n_test take one value each")
+        size = math.prod(len(v) for v in axes.values())
+        if size + len(runs) > MAX_RUNS:
+            _fail(path, where, f"{size:,} runs in this grid ({len(runs):,} before it); a study "
+                  f"has at most {MAX_RUNS:,}")
         for combo in itertools.product(*axes.values()):
             run = Run(**dict(zip(axes, combo, strict=True)), n_train=n_train[0], n_test=n_test[0])
             if run.depth == 0:  # an affine model has no hidden layer: width means nothing

@@ -83,6 +83,14 @@ def _positive(target: str, key: str, value: float) -> None:
     _check(target, key, value, math.isfinite(value) and value > 0, "a finite number > 0")
 
 
+MAX_DIM = 32  # input dimensions of an n-D target: test grids grow like r^dim
+MAX_TEETH = 2**20
+
+
+def _dim(target: str, dim: int) -> None:
+    _check(target, "dim", dim, 1 <= dim <= MAX_DIM, f"an integer from 1 to {MAX_DIM}")
+
+
 def _noise(target: str, value: float) -> None:
     _check(target, "noise", value, 0 <= value <= 0.5, "between 0 and 0.5")  # few redraws
 
@@ -141,7 +149,8 @@ def sawtooth(teeth: int = 4) -> Target:
     Telgarsky's Delta^k (the tent map composed k times, 2^k pieces), a width-2 depth-k ReLU
     net that shallow nets need about 2^k units to approximate (arXiv:1602.04485).
     """
-    _check("sawtooth", "teeth", teeth, teeth >= 1, "an integer >= 1")
+    _check("sawtooth", "teeth", teeth, 1 <= teeth <= MAX_TEETH,
+           f"an integer from 1 to {MAX_TEETH}")
     return _regression(
         "sawtooth", {"teeth": teeth}, lambda X: 1 - np.abs(2 * np.mod(teeth * (X + 1) / 2, 1) - 1)
     )
@@ -199,7 +208,7 @@ def circle() -> Target:
 def bump(dim: int = 1, scale: float = 0.3) -> Target:
     """f(x) = exp(-|x|^2 / (2 scale^2)) on [-1, 1]^dim: bounded level sets, so no width-<=dim
     net approximates it in sup norm (Johnson 2019; docs/theory.md: 0.498 at dim 2, scale 0.3)."""
-    _check("bump", "dim", dim, dim >= 1, "an integer >= 1")
+    _dim("bump", dim)
     _positive("bump", "scale", scale)
     return _regression(
         "bump", {"dim": dim, "scale": scale},
@@ -209,13 +218,13 @@ def bump(dim: int = 1, scale: float = 0.3) -> Target:
 
 def product(dim: int = 2) -> Target:
     """f(x) = prod_i x_i on [-1, 1]^dim: multiplication, the gate of Yarotsky's 2017 networks."""
-    _check("product", "dim", dim, dim >= 1, "an integer >= 1")
+    _dim("product", dim)
     return _regression("product", {"dim": dim}, lambda X: np.prod(X, axis=-2, keepdims=True), dim)
 
 
 def paraboloid(dim: int = 2) -> Target:
     """f(x) = sum_i x_i^2 on [-1, 1]^dim: convex, so width dim+1 suffices (Hanin 2019)."""
-    _check("paraboloid", "dim", dim, dim >= 1, "an integer >= 1")
+    _dim("paraboloid", dim)
     return _regression(
         "paraboloid", {"dim": dim}, lambda X: np.sum(X * X, axis=-2, keepdims=True), dim
     )
@@ -230,7 +239,7 @@ def hanin_sellke(dim: int = 2, domain: str = "ball") -> Target:
     on the boundary, which a level set of the net must reach); on the ball the constant 1/8
     attains it, on the box it does not (its sup error there is dim/4 - 1/8). In 1-D both are
     [0, 1]. The ball's test points include its centre and points on its sphere."""
-    _check("hanin_sellke", "dim", dim, dim >= 1, "an integer >= 1")
+    _dim("hanin_sellke", dim)
     _check("hanin_sellke", "domain", domain, domain in ("ball", "box"), "'ball' or 'box'")
     return _regression(
         "hanin_sellke", {"dim": dim, "domain": domain},
