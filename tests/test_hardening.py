@@ -234,3 +234,120 @@ def test_time_estimate_of_the_default_studies_is_within_2x():
         s = study.load(STUDIES / f"{name}.toml")
         estimate = runner.estimate_wall(runner.plan(list(s.runs), None, 2), 2)
         assert seconds / 2 <= estimate <= seconds * 2, (name, estimate, seconds)
+
+
+# ----------------------------------------------------------------------------- lost workers
+
+
+def _workers(pid: int) -> list:
+    import psutil
+
+    return psutil.Process(pid).children(recursive=True)
+
+
+def test_a_killed_worker_is_retried_and_nothing_is_lost_or_doubled(tmp_path):
+    """kill -9 of a loky worker mid-run: the batches left are trained again, the run ends 0,
+    every run is stored once, and the numbers are those of an undisturbed run."""
+    path, out, proc = start_and_wait_for_rows(tmp_path, "--jobs", "2")
+    workers = [p for p in _workers(proc.pid) if "popen_loky_posix" in " ".join(p.cmdline())]
+    assert workers, "no loky worker to kill"
+    workers[0].kill()
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    assert "a worker died" in err and "Traceback" not in err
+    table = store.read(out, "tiny")
+    assert sorted(table["key"]) == sorted(r.key for r in study.load(path).runs)
+    clean = tmp_path / "clean"
+    assert uat_cmd("run", path, "--out", clean, "--quiet", "--jobs", "2").returncode == 0
+    a = table.set_index("key").sort_index()["test_mse"]
+    b = store.read(clean, "tiny").set_index("key").sort_index()["test_mse"]
+    pd.testing.assert_series_equal(a, b, check_exact=True)
+
+
+def test_a_batch_that_kills_its_worker_twice_is_recorded_failed(tiny, tmp_path):
+    """A run whose batch always kills its worker (UAT_FAULT_KILL, as the OOM killer would):
+    retried once, then set aside in failed.csv with the reason; every other run is stored;
+    exit 1 with what failed and how to go on; the next run tries it again."""
+    victim = study.load(tiny).runs[3]
+    out = tmp_path / "o"
+    res = subprocess.run([sys.executable, "-m", "uat", "run", str(tiny), "--out", str(out),
+                          "--quiet", "--jobs", "2", "--batch-size", "2"], capture_output=True,
+                         text=True, timeout=300, env={**os.environ,
+                                                      "UAT_FAULT_KILL": victim.key})
+    assert res.returncode == 1, res.stderr
+    last = res.stderr.strip().splitlines()[-1]
+    assert "runs failed (its worker died twice" in last and "run the same command again" in last
+    assert "Traceback" not in res.stderr
+    table = store.read(out, "tiny")
+    failed = pd.read_csv(out / "tiny" / "failed.csv")
+    assert victim.key in set(failed["key"]) and victim.key not in set(table["key"])
+    assert len(table) + len(failed) == len(study.load(tiny).runs)
+    assert uat_cmd("run", tiny, "--out", out, "--quiet").returncode == 0  # the fault is gone
+    assert len(store.read(out, "tiny")) == len(study.load(tiny).runs)
+
+
+def test_killing_the_parent_leaves_no_worker_behind(tmp_path):
+    import psutil
+
+    path, out, proc = start_and_wait_for_rows(tmp_path, "--jobs", "2")
+    children = _workers(proc.pid)
+    assert children
+    proc.kill()
+    proc.wait()
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]
+
+
+def test_dask_one_thread_cluster_is_used_and_bad_schedulers_are_one_line(tiny, tmp_path,
+                                                                         capsys):
+    from dask.distributed import Client, LocalCluster, get_task_stream
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        with get_task_stream(client) as ts:
+            assert cli.main(["run", str(tiny), "--out", str(tmp_path / "o"), "--quiet",
+                             "--scale", "smoke", "--backend", "dask", "--scheduler",
+                             cluster.scheduler_address]) == 0
+        assert len(ts.data) > 0, "the one-thread cluster trained nothing"
+    assert cli.main(["run", str(tiny), "--out", str(tmp_path / "p"), "--backend", "dask",
+                     "--scheduler", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert one_line(err) and "must be an address like tcp://HOST:PORT" in err
+    os.environ["UAT_DASK_CONNECT"] = "2s"
+    try:
+        assert cli.main(["run", str(tiny), "--out", str(tmp_path / "p"), "--backend", "dask",
+                         "--scheduler", "tcp://127.0.0.1:9"]) == 1
+    finally:
+        del os.environ["UAT_DASK_CONNECT"]
+    err = capsys.readouterr().err
+    assert one_line(err) and "cannot reach the dask scheduler" in err, err
+
+
+def test_losing_every_dask_worker_ends_the_run(tmp_path):
+    """The cluster's only worker goes away mid-run: after UAT_DASK_TIMEOUT seconds the run
+    ends with one line and exit 1 (it waited forever), keeping what finished."""
+    from dask.distributed import LocalCluster
+
+    from .test_runner import SLOW
+
+    path, out = tmp_path / "slow.toml", tmp_path / "out"
+    path.write_text(SLOW)
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uat", "run", str(path), "--out", str(out), "--quiet",
+             "--batch-size", "1", "--backend", "dask", "--scheduler", cluster.scheduler_address],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "UAT_DASK_TIMEOUT": "3"})
+        table = store.table_path(out, "tiny")
+        import time
+
+        deadline = time.time() + 60
+        while time.time() < deadline and not (table.exists() and
+                                              table.read_text().count("\n") >= 2):
+            time.sleep(0.05)
+        cluster.scale(0)
+        _, err = proc.communicate(timeout=90)
+    assert proc.returncode == 1, err
+    assert "has been gone for 3 s" in err and "Traceback" not in err, err
+    assert store.read(out, "tiny")["key"].is_unique

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -230,6 +231,9 @@ def execute_batch(batch: Batch, blas_threads: int | None,
     Overflow and invalid values are statuses (diverged), not warnings."""
     if parent is not None:
         _quiet_worker(parent)
+        if os.getpid() != parent:
+            _watch_parent(parent)
+    _fault(batch)
     limit = threadpool_limits(blas_threads) if blas_threads else contextlib.nullcontext()
     with limit, np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -258,9 +262,62 @@ class Interrupted(UserError):
     """Ctrl-C during a run: finished batches are stored; the message says how to resume."""
 
 
+class ClusterLost(OSError):
+    """Every dask worker gone for longer than the timeout: the run ends (exit 1)."""
+
+
+def _lost_errors() -> tuple[type[BaseException], ...]:
+    """What a pool raises when a worker process dies (killed by the OS, a segfault, kill -9)."""
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    errors: list[type[BaseException]] = [BrokenProcessPool]
+    try:
+        from distributed.scheduler import KilledWorker
+
+        errors.append(KilledWorker)
+    except ImportError:
+        pass
+    return tuple(errors)
+
+
+def _fault(batch: Batch) -> None:
+    """Fault injection for the tests (docs/reliability.md): a worker whose batch holds a run
+    key listed in UAT_FAULT_KILL kills itself with SIGKILL, as the OS's out-of-memory killer
+    would."""
+    keys = os.environ.get("UAT_FAULT_KILL", "")
+    if keys and any(r.key in keys.split(",") for r in batch.runs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker process: exit as soon as the parent is gone (killed with SIGKILL it cannot
+    stop its pool), instead of idling for minutes with its memory."""
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent and not _alive(parent):
+                os._exit(1)
+
+    if not getattr(_watch_parent, "started", False):
+        _watch_parent.started = True
+        threading.Thread(target=watch, daemon=True, name="uat-parent-watch").start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def _backend(backend: str, jobs: int, scheduler: str | None):
-    """joblib's parallel_config for the backend; for dask, a Client (and LocalCluster)."""
+    """joblib's parallel_config for the backend; for dask, a Client (and LocalCluster) and a
+    watchdog that ends the run when every worker has been gone for UAT_DASK_TIMEOUT seconds
+    (default 60)."""
     if backend not in BACKENDS:
         raise UserError(f"`--backend` must be one of {', '.join(BACKENDS)}; got {backend!r}")
     if backend != "dask":
@@ -272,18 +329,87 @@ def _backend(backend: str, jobs: int, scheduler: str | None):
     except ImportError:
         raise UserError("--backend dask needs dask[distributed]: pip install 'uat[dask]'") from None
     quiet = logging.INFO if log.isEnabledFor(logging.INFO) else logging.WARNING
-    logging.getLogger("distributed").setLevel(quiet)  # it logs every connection at INFO
+    logging.getLogger("distributed").setLevel(logging.CRITICAL if quiet == logging.WARNING
+                                              else quiet)  # it logs every connection
     with contextlib.ExitStack() as stack:
         if scheduler:
-            client = stack.enter_context(Client(scheduler, timeout="20s"))
+            client = stack.enter_context(_connect(Client, scheduler))
         else:
             cluster = stack.enter_context(LocalCluster(
                 n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
                 dashboard_address=None, silence_logs=quiet))
             client = stack.enter_context(Client(cluster))
         log.info("dask: %s", client)
-        with joblib.parallel_config(backend="dask", n_jobs=-1):
-            yield
+        watch = _ClusterWatch(client, float(os.environ.get("UAT_DASK_TIMEOUT", "60")))
+        stack.callback(watch.stop)
+        with joblib.parallel_config(backend=_dask_backend(), n_jobs=-1):
+            try:
+                yield
+            except KeyboardInterrupt:
+                if watch.lost:
+                    raise ClusterLost(
+                        f"every dask worker of {client.scheduler.address} has been gone for "
+                        f"{watch.timeout:g} s; the finished batches are stored, run again when "
+                        f"workers are back") from None
+                raise
+
+
+def _dask_backend() -> str:
+    """joblib's dask backend, except that a cluster with a single worker thread is used too:
+    joblib counts the cluster's threads as its n_jobs and runs everything in this process
+    when that is 1 (the log said dask while the client trained). Registered once."""
+    if "uat-dask" not in joblib.parallel.BACKENDS:
+        from joblib._dask import DaskDistributedBackend  # joblib's own, private in 1.4-1.5
+
+        class OneThreadToo(DaskDistributedBackend):
+            def effective_n_jobs(self, n_jobs):
+                return max(2, super().effective_n_jobs(n_jobs))
+
+        joblib.register_parallel_backend("uat-dask", OneThreadToo)
+    return "uat-dask"
+
+
+def _connect(Client, scheduler: str):
+    """A Client of the scheduler at `scheduler`; a malformed address is the user's error
+    (exit 2), one that cannot be reached the environment's (exit 1), one line each."""
+    if "://" not in scheduler or not scheduler.split("://", 1)[1]:
+        raise UserError(f"`--scheduler` must be an address like tcp://HOST:PORT; got "
+                        f"{scheduler!r}")
+    try:
+        return Client(scheduler, timeout=os.environ.get("UAT_DASK_CONNECT", "20s"))
+    except (OSError, TimeoutError) as err:
+        raise ClusterLost(f"cannot reach the dask scheduler at {scheduler}: "
+                          f"{type(err).__name__}: {str(err).splitlines()[0][:120]}") from None
+    except ValueError as err:
+        raise UserError(f"`--scheduler` {scheduler!r}: {err}") from None
+
+
+class _ClusterWatch:
+    """A thread that interrupts the main thread when the cluster has had no worker for
+    `timeout` seconds (joblib would wait for one forever)."""
+
+    def __init__(self, client, timeout: float):
+        import _thread
+
+        self.timeout, self.lost, self._stop = timeout, False, threading.Event()
+
+        def run():
+            empty_since = None
+            while not self._stop.wait(1.0):
+                try:
+                    n = len(client.scheduler_info()["workers"])
+                except Exception:  # noqa: BLE001 - a scheduler gone is a cluster lost too
+                    n = 0
+                empty_since = None if n else (empty_since or time.monotonic())
+                if empty_since is not None and time.monotonic() - empty_since > timeout:
+                    self.lost = True
+                    _thread.interrupt_main()
+                    return
+
+        threading.Thread(target=run, daemon=True, name="uat-cluster-watch").start()
+
+    def stop(self):
+        self._stop.set()
 
 
 def run_study(
@@ -320,7 +446,8 @@ def run_study(
     done = set(table["key"])
     pending = [r for r in the_study.runs if r.key not in done]
     summary = {"study": name, "runs": len(the_study.runs), "already": len(the_study.runs) -
-               len(pending), "trained": 0, "batches": 0, "seconds": 0.0}
+               len(pending), "trained": 0, "batches": 0, "seconds": 0.0, "failed": 0,
+               "failures": []}
     if not pending:
         return summary
     batches = fit_memory(plan(pending, batch_size, jobs), memory or memory_limit(), jobs)
@@ -329,20 +456,43 @@ def run_study(
     blas = 1
     start = time.perf_counter()
     bar = _progress(len(pending), name, progress)
-    try:
-        with _backend(backend, jobs, scheduler):
-            if backend == "threading":
-                stack = threadpool_limits(1)  # process-wide: set once, here
-            else:
-                stack = contextlib.nullcontext()
-            with stack:
+    left = {b.id: b for b in batches}
+
+    def train(todo: list[Batch], n_jobs: int) -> None:
+        """Train `todo`, storing each batch as it finishes (and dropping it from `left`)."""
+        with _backend(backend, n_jobs, scheduler):
+            stack = threadpool_limits(1) if backend == "threading" else contextlib.nullcontext()
+            with stack:  # threading: process-wide, set once here; workers set their own
                 parallel = joblib.Parallel(return_as="generator_unordered")
                 calls = (joblib.delayed(execute_batch)(
-                    b, None if backend == "threading" else blas, os.getpid()) for b in batches)
+                    b, None if backend == "threading" else blas, os.getpid()) for b in todo)
                 for batch_id, rows, params in parallel(calls):
                     summary["trained"] += store.append(out, name, rows, params, batch_id)
                     summary["batches"] += 1
+                    left.pop(batch_id, None)
                     bar.update(len(rows))
+
+    lost = _lost_errors()
+    failed: list[tuple[Batch, str]] = []
+    try:
+        try:
+            train(list(left.values()), jobs)
+        except lost as err:  # a worker died: the OS, a segfault, kill -9. Once more, all of it
+            log.warning("%s: a worker died (%s); training the %d batches left again", name,
+                        _why(err), len(left))
+            try:
+                train(list(left.values()), jobs)
+            except lost as err2:  # again: each batch alone, so one that kills its worker is
+                log.warning("%s: a worker died again (%s); training the %d batches left one "
+                            "at a time", name, _why(err2), len(left))  # found and set aside
+                for b in list(left.values()):
+                    try:
+                        train([b], max(2, jobs) if backend == "loky" else jobs)
+                    except lost as err3:
+                        failed.append((b, f"its worker died twice ({_why(err3)})"))
+                        store.record_failed(out, name, [r.key for r in b.runs], b.id,
+                                            failed[-1][1])
+                        left.pop(b.id, None)
     except KeyboardInterrupt:
         bar.close()
         stored = summary["already"] + summary["trained"]
@@ -352,7 +502,19 @@ def run_study(
         ) from None
     bar.close()
     summary["seconds"] = time.perf_counter() - start
+    summary["failed"] = sum(len(b.runs) for b, _ in failed)
+    summary["failures"] = sorted({why for _, why in failed})
     return summary
+
+
+def _why(err: BaseException) -> str:
+    """A worker-loss exception in a few words (loky's message is a paragraph whose last line
+    gives the exit codes, e.g. {SIGKILL(-9)})."""
+    text = str(err).strip()
+    match = re.search(r"exit codes of the workers are \{([^}]*)\}", text)
+    if match:
+        return f"killed: {match.group(1)}"
+    return f"{type(err).__name__}: {text.splitlines()[0][:60]}" if text else type(err).__name__
 
 
 def _progress(total: int, name: str, enabled: bool):

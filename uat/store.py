@@ -338,6 +338,25 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
         return len(new)
 
 
+FAILED = ("key", "batch", "reason", "at")
+
+
+def record_failed(out, study: str, keys: list[str], batch: str, reason: str) -> None:
+    """Note runs that could not be trained (their worker died twice) in `<study>/failed.csv`:
+    the table itself only holds trained networks, and the next run tries them again."""
+    path = study_dir(out, study) / "failed.csv"
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    with _lock(out, study):
+        if not path.exists():
+            writer.writerow(FAILED)
+        for key in keys:
+            writer.writerow([key, batch, reason, stamp])
+        with open(path, "a") as fh:
+            fh.write(buf.getvalue())
+
+
 def load_params(out, study: str, key: str, layout: int | None = None) -> np.ndarray:
     """The final parameters (P,) of the run `key`, as trained. With `layout`, refuse a table
     whose meta.json records another parameter layout (uat.network.LAYOUT): its networks
