@@ -351,3 +351,45 @@ def test_losing_every_dask_worker_ends_the_run(tmp_path):
     assert proc.returncode == 1, err
     assert "has been gone for 3 s" in err and "Traceback" not in err, err
     assert store.read(out, "tiny")["key"].is_unique
+
+
+# ----------------------------------------------------------------------------- concurrent runs
+
+
+def test_two_concurrent_runs_share_the_work(tmp_path):
+    """Two `uat run`s of one study into one folder claim runs before training them: together
+    they train each run once, and their summaries add up to the study."""
+    import re
+
+    from .conftest import uat_popen
+    from .test_runner import SLOW
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(SLOW)
+    out = tmp_path / "out"
+    procs = [uat_popen("run", path, "--out", out, "--batch-size", "1") for _ in range(2)]
+    trained = []
+    for p in procs:
+        said, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        trained.append(int(re.search(r"(\d+) runs trained", said).group(1)))
+    total = len(study.load(path).runs)
+    assert sum(trained) == total and min(trained) > 0, (trained, total)  # shared, once each
+    table = store.read(out, "tiny")
+    assert table["key"].is_unique and len(table) == total
+    assert not (out / "tiny" / "claims.csv").exists()  # both released theirs
+
+
+def test_claims_of_a_dead_run_are_taken_over(tiny, tmp_path):
+    """A run killed with SIGKILL cannot release its claims: the next run takes them over."""
+    me = store.owner()
+    dead = "deadhost-is-this-one:999999999:0".replace("deadhost-is-this-one",
+                                                      me.split(":")[0])
+    keys = [r.key for r in study.load(tiny).runs]
+    assert store.claim(tmp_path, "tiny", keys[:3], dead) == keys[:3]
+    assert store.claim(tmp_path, "tiny", keys[:5], me) == keys[:5]  # pid 999999999 is gone
+    other = f"{me.split(':')[0]}:{os.getppid()}:{store._started(os.getppid())}"  # alive
+    assert store.claim(tmp_path, "tiny", keys[5:8], other) == keys[5:8]
+    assert store.claim(tmp_path, "tiny", keys[:8], me) == keys[:5]
+    store.release(tmp_path, "tiny", me)
+    assert store.claim(tmp_path, "tiny", keys[:8], other) == keys[:8]

@@ -147,6 +147,9 @@ def cmd_run(args) -> int:
         print(f"{s.name} ({args.scale}): {summary['trained']} runs trained in "
               f"{summary['batches']} batches ({summary['seconds']:.1f} s), "
               f"{summary['already']} already stored; table: {store.table_path(args.out, s.name)}")
+    if summary["elsewhere"] and not args.quiet:
+        print(f"{summary['elsewhere']} runs are being trained by another `uat run` of this "
+              f"study into {args.out}; it stores them")
     if summary["failed"]:
         print(f"uat run: {summary['failed']} runs failed ({'; '.join(summary['failures'])}); "
               f"listed in {store.study_dir(args.out, s.name) / 'failed.csv'}; run the same "

@@ -447,7 +447,7 @@ def run_study(
     pending = [r for r in the_study.runs if r.key not in done]
     summary = {"study": name, "runs": len(the_study.runs), "already": len(the_study.runs) -
                len(pending), "trained": 0, "batches": 0, "seconds": 0.0, "failed": 0,
-               "failures": []}
+               "failures": [], "elsewhere": 0}
     if not pending:
         return summary
     batches = fit_memory(plan(pending, batch_size, jobs), memory or memory_limit(), jobs)
@@ -457,6 +457,22 @@ def run_study(
     start = time.perf_counter()
     bar = _progress(len(pending), name, progress)
     left = {b.id: b for b in batches}
+    me = store.owner()
+
+    def claimed(todo: list[Batch]):
+        """The batches of `todo` cut down to the runs this process claims now (another run of
+        the same study into the same folder trains the rest): lazily, as workers free up."""
+        for b in todo:
+            mine = set(store.claim(out, name, [r.key for r in b.runs], me))
+            left.pop(b.id, None)
+            if not mine:
+                continue
+            if len(mine) < len(b.runs):
+                runs = tuple(r for r in b.runs if r.key in mine)
+                b = Batch(hashlib.sha256("".join(r.key for r in runs).encode()).hexdigest()[:12],
+                          runs)
+            left[b.id] = b
+            yield b
 
     def train(todo: list[Batch], n_jobs: int) -> None:
         """Train `todo`, storing each batch as it finishes (and dropping it from `left`)."""
@@ -465,7 +481,8 @@ def run_study(
             with stack:  # threading: process-wide, set once here; workers set their own
                 parallel = joblib.Parallel(return_as="generator_unordered")
                 calls = (joblib.delayed(execute_batch)(
-                    b, None if backend == "threading" else blas, os.getpid()) for b in todo)
+                    b, None if backend == "threading" else blas, os.getpid())
+                    for b in claimed(todo))
                 for batch_id, rows, params in parallel(calls):
                     summary["trained"] += store.append(out, name, rows, params, batch_id)
                     summary["batches"] += 1
@@ -477,6 +494,14 @@ def run_study(
     try:
         try:
             train(list(left.values()), jobs)
+            while True:  # runs another run had claimed and left (it stopped): ours now
+                keys = store.stored_keys(out, name)
+                orphans = [r for r in pending if r.key not in keys]
+                if not orphans or not store.claim(out, name, [r.key for r in orphans], me):
+                    break
+                left.update({b.id: b for b in fit_memory(plan(orphans, batch_size, jobs),
+                                                           memory or memory_limit(), jobs)})
+                train(list(left.values()), jobs)
         except lost as err:  # a worker died: the OS, a segfault, kill -9. Once more, all of it
             log.warning("%s: a worker died (%s); training the %d batches left again", name,
                         _why(err), len(left))
@@ -495,12 +520,17 @@ def run_study(
                         left.pop(b.id, None)
     except KeyboardInterrupt:
         bar.close()
-        stored = summary["already"] + summary["trained"]
+        stored = len(store.stored_keys(out, name) & {r.key for r in the_study.runs})
         raise Interrupted(
             f"interrupted: {stored} of {len(the_study.runs)} runs of '{name}' are stored in "
             f"{store.table_path(out, name)}; run the same command again to resume"
         ) from None
+    finally:
+        store.release(out, name, me)
     bar.close()
+    keys = store.stored_keys(out, name)
+    summary["elsewhere"] = sum(r.key not in keys for r in pending) - sum(
+        len(b.runs) for b, _ in failed)  # claimed by another run of the study, still going
     summary["seconds"] = time.perf_counter() - start
     summary["failed"] = sum(len(b.runs) for b, _ in failed)
     summary["failures"] = sorted({why for _, why in failed})

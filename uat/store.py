@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import re
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -336,6 +337,74 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
         finally:
             os.close(fd)
         return len(new)
+
+
+def owner() -> str:
+    """This process, for claims: host, pid and the process's start time (a pid may be reused
+    once the process is gone; its start time is not)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}"
+
+
+def _started(pid: int) -> str:
+    """A process's start time in clock ticks (Linux /proc), "" where unknown."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _live(who: str) -> bool:
+    """Whether the process behind a claim still runs: on this host its pid and start time must
+    match; a claim from another host is taken as live (it is released when that run ends)."""
+    host, pid, start = (who.split(":") + ["", "", ""])[:3]
+    if host != socket.gethostname():
+        return True
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return not start or _started(int(pid)) == start
+
+
+def claim(out, study: str, keys: list[str], me: str) -> list[str]:
+    """Claim runs to train: of `keys`, those neither stored nor claimed by another live run are
+    written to `<study>/claims.csv` under the table's lock and returned. Two runs of one study
+    into one folder thus share the work instead of each training all of it."""
+    path = study_dir(out, study) / "claims.csv"
+    with _lock(out, study):
+        stored = {line.split(",", 1)[0] for line in _whole_lines(table_path(out, study))
+                  .split("\n")[1:] if line}
+        held = {}
+        if path.exists():
+            for line in path.read_text().split("\n"):
+                key, _, who = line.partition(",")
+                if key and who:
+                    held[key] = who
+        alive = {who: who == me or _live(who) for who in set(held.values())}
+        mine = [k for k in keys if k not in stored and (k not in held or held[k] == me or
+                                                        not alive[held[k]])]
+        keep = {k: w for k, w in held.items() if alive[w] and k not in stored}
+        keep.update({k: me for k in mine})
+        atomic_write(path, "".join(f"{k},{w}\n" for k, w in keep.items()).encode())
+    return mine
+
+
+def release(out, study: str, me: str) -> None:
+    """Drop this run's claims (when it ends, finished or not)."""
+    path = study_dir(out, study) / "claims.csv"
+    if not path.exists():
+        return
+    with _lock(out, study):
+        lines = [line for line in path.read_text().split("\n")
+                 if line and line.partition(",")[2] != me]
+        if lines:
+            atomic_write(path, ("\n".join(lines) + "\n").encode())
+        else:
+            path.unlink(missing_ok=True)
 
 
 FAILED = ("key", "batch", "reason", "at")
