@@ -85,6 +85,7 @@ def _positive(target: str, key: str, value: float) -> None:
 
 MAX_DIM = 32  # input dimensions of an n-D target: test grids grow like r^dim
 MAX_TEETH = 2**20
+MAX_VALUES = 2**24  # coordinates in one sample (points x dimension): 128 MB of float64
 
 
 def _dim(target: str, dim: int) -> None:
@@ -473,6 +474,9 @@ def sample(target: Target, n_train: int, n_test: int) -> Data:
     for key, n, least in (("n_train", n_train, 1), ("n_test", n_test, 2)):
         if not isinstance(n, int) or isinstance(n, bool) or n < least:
             raise UserError(f"`{key}` must be an integer >= {least}; got {n!r} ('{t.name}')")
+        if n * max(t.dim, t.n_out) > MAX_VALUES:
+            raise UserError(f"`{key}` {n:,} points of '{t.name}' hold {n * t.dim:,} values; at "
+                            f"most {MAX_VALUES:,}")
     if t.draw is not None:
         X, Y = t.draw(_rng(t.name, "train"), n_train)
         X_test, Y_test = t.draw(_rng(t.name, "test"), n_test)
