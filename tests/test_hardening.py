@@ -6,6 +6,7 @@ so, the Python API shows its signature)."""
 import errno
 import inspect
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -393,3 +394,39 @@ def test_claims_of_a_dead_run_are_taken_over(tiny, tmp_path):
     assert store.claim(tmp_path, "tiny", keys[:8], me) == keys[:5]
     store.release(tmp_path, "tiny", me)
     assert store.claim(tmp_path, "tiny", keys[:8], other) == keys[:8]
+
+
+def test_runs_made_with_set_are_visible(tiny, tmp_path, capsys):
+    """Issue #11: after `uat run --set ...` into a folder, show, list, plot, verdict and report
+    see those runs (each row holds the configuration that defines it)."""
+    out = tmp_path / "o"
+    assert cli.main(["run", str(tiny), "--set", "grid.width=[3]", "--set", "grid.seed=[7]",
+                     "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli.main(["show", str(tiny), "--out", str(out)]) == 0
+    assert "[tiny, stored: 8/8 runs stored]" in capsys.readouterr().out
+    assert cli.main(["list", "--studies", str(tiny.parent), "--out", str(out)]) == 0
+    assert re.search(r"tiny .* 0/16 +0/32 +0/32 +8 ", capsys.readouterr().out)
+    assert cli.main(["plot", str(tiny), "--out", str(out)]) == 0
+    assert (out / "tiny" / "tiny.png").exists()
+    capsys.readouterr()
+    assert cli.main(["verdict", str(tiny), "--out", str(out), "--studies",
+                     str(tiny.parent)]) == 0
+    assert capsys.readouterr().out.startswith("tiny (stored, 8/8 runs)")
+    from uat import report
+
+    html = report.write(out, tiny.parent).report.read_text()
+    assert "Reported at scale <strong>stored</strong>: 8 of 8 runs stored" in html
+
+
+def test_built_in_studies_are_found_from_any_folder(tmp_path, monkeypatch, capsys):
+    """The studies ship with the package (pyproject maps uat.studies to studies/), so `uat run
+    width` works outside the repository; here, from the source tree."""
+    monkeypatch.chdir(tmp_path)
+    from uat import api
+
+    assert api.find_study("width").name == "width.toml"
+    assert cli.main(["run", "depth", "--dry-run", "--out", str(tmp_path / "o")]) == 0
+    assert "valid at every scale" in capsys.readouterr().out
+    assert cli.main(["list", "--out", str(tmp_path / "o")]) == 0
+    assert "separation" in capsys.readouterr().out

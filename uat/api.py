@@ -1,5 +1,6 @@
 """The Python API for notebooks, mirroring the CLI: `uat.run(...)` and `uat.load(...)`."""
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -10,15 +11,29 @@ from uat.errors import UserError
 STUDIES_DIR = Path("studies")
 
 
+def studies(studies_dir=STUDIES_DIR) -> Path:
+    """The folder of study files: `studies_dir` when it exists, else the studies uat ships
+    (so an installed uat runs `uat run width` from any folder)."""
+    if Path(studies_dir).is_dir():
+        return Path(studies_dir)
+    here = Path(__file__).resolve().parent
+    for folder in (here / "studies", here.parent / "studies"):  # installed; a source tree
+        if folder.is_dir():
+            return folder
+    return Path(studies_dir)
+
+
 def find_study(name_or_path, studies_dir=STUDIES_DIR) -> Path:
-    """A study file from a path, or from a name such as "width" (studies/width.toml)."""
+    """A study file from a path, or from a name such as "width" (studies/width.toml, or the
+    built-in one when there is no such folder here)."""
     p = Path(name_or_path)
     if p.is_file():
         return p
-    candidate = Path(studies_dir) / f"{name_or_path}.toml"
+    folder = studies(studies_dir)
+    candidate = folder / f"{name_or_path}.toml"
     if candidate.is_file():
         return candidate
-    known = sorted(f.stem for f in Path(studies_dir).glob("*.toml"))
+    known = sorted(f.stem for f in folder.glob("*.toml"))
     raise UserError(f"{name_or_path}: no such study file (known in {studies_dir}/: "
                     f"{', '.join(known) or 'none'})")
 
@@ -37,6 +52,28 @@ def run(the_study, scale: str = "default", jobs: int = 1, backend: str = "loky",
         store.move_aside(out, s.name)
     runner.run_study(s, out, jobs, backend, scheduler, batch_size, progress)
     return table(s, out)
+
+
+def stored(s: study.Study, out="results") -> study.Study:
+    """The study as it is stored: every run of its table, whichever scale or `--set` made it
+    (each row holds the configuration that defines it), as a Study at scale "stored"."""
+    df = store.read(out, s.name)
+    fields = list(study.Run.__dataclass_fields__)
+    runs = {}
+    for row in df[fields].drop_duplicates().itertuples(index=False):
+        run = study.Run(**{f: (int(v) if f in ("width", "depth", "seed", "n_train", "n_test")
+                               else v) for f, v in zip(fields, row, strict=True)})
+        runs.setdefault(run.key, run)
+    return dataclasses.replace(s, scale="stored", runs=tuple(runs.values()))
+
+
+def reading(path, scale: str, out="results") -> study.Study:
+    """The study to show, plot or judge: at `scale`, or as stored ("stored", or when the scale
+    has nothing stored but the table has runs, e.g. made with --set)."""
+    s = study.load(path, "default" if scale == "stored" else scale)
+    if scale == "stored" or (table(s, out).empty and not store.read(out, s.name).empty):
+        return stored(s, out)
+    return s
 
 
 def table(s: study.Study, out="results") -> pd.DataFrame:

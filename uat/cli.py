@@ -17,6 +17,7 @@ from pathlib import Path
 from uat import __version__, api, runner, store, study
 from uat.errors import UserError
 
+READ_SCALES = (*study.SCALES, "stored")  # what show, plot and verdict can read
 CONFIRM_RUNS = 5000  # above this many runs (or CONFIRM_SECONDS of work) `uat run` wants --yes
 CONFIRM_SECONDS = 3600.0
 
@@ -55,12 +56,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="best and median test error per configuration")
     sh.add_argument("study")
-    sh.add_argument("--scale", default="default", choices=study.SCALES)
+    sh.add_argument("--scale", default="default", choices=READ_SCALES,
+                    help="the runs of a scale, or 'stored': every stored run (default: "
+                         "default, else what is stored)")
     sh.add_argument("--out", default="results")
 
     pl = sub.add_parser("plot", help="redraw one study's figure from its table")
     pl.add_argument("study")
-    pl.add_argument("--scale", default="default", choices=study.SCALES)
+    pl.add_argument("--scale", default="default", choices=READ_SCALES)
     pl.add_argument("--out", default="results")
 
     rr = sub.add_parser("repair", help="move a table's bad rows aside (kept in a file), keep "
@@ -70,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
     vd = sub.add_parser("verdict", help="the theorems' checks and verdicts on the stored runs")
     vd.add_argument("study", nargs="*", help="study files or names (default: every study)")
-    vd.add_argument("--scale", choices=study.SCALES,
+    vd.add_argument("--scale", choices=READ_SCALES,
                     help="judge the runs of this scale (default: the scale the report shows)")
     vd.add_argument("--out", default="results")
     vd.add_argument("--studies", default="studies", help="folder of study files")
@@ -159,12 +162,12 @@ def cmd_run(args) -> int:
 
 
 def cmd_list(args) -> int:
-    files = sorted(Path(args.studies).glob("*.toml"))
+    files = sorted(api.studies(args.studies).glob("*.toml"))
     if not files:
         print(f"no study files in {args.studies}/")
         return 0
     print(f"{'study':<12} {'figure':<11} " + " ".join(f"{sc:>15}" for sc in study.SCALES)
-          + "  title")
+          + f" {'other':>7}  title")
     for f in files:
         try:
             loaded = {sc: study.load(f, sc) for sc in study.SCALES}
@@ -174,21 +177,22 @@ def cmd_list(args) -> int:
         first = loaded["default"]
         keys = store.stored_keys(args.out, first.name)
         counts = [f"{sum(r.key in keys for r in s.runs)}/{len(s.runs)}" for s in loaded.values()]
+        other = len(keys - {r.key for s in loaded.values() for r in s.runs})  # from --set
         print(f"{first.name:<12} {first.figure:<11} " + " ".join(f"{c:>15}" for c in counts)
-              + f"  {first.title}")
+              + f" {other:>7}  {first.title}")
     return 0
 
 
 def cmd_show(args) -> int:
     from uat import summary
 
-    s = study.load(api.find_study(args.study), args.scale)
+    s = api.reading(api.find_study(args.study), args.scale, args.out)
     df = api.table(s, args.out)
     if df.empty:
         print(f"{s.name} ({args.scale}): nothing stored yet; uat run {args.study} "
               f"--scale {args.scale}")
         return 0
-    print(f"{s.title}  [{s.name}, {args.scale}: {len(df)}/{len(s.runs)} runs stored]")
+    print(f"{s.title}  [{s.name}, {s.scale}: {len(df)}/{len(s.runs)} runs stored]")
     print(summary.by_config(df).to_string(index=False))
     return 0
 
@@ -197,7 +201,7 @@ def cmd_plot(args) -> int:
     from uat import plots
 
     _out(args)
-    s = study.load(api.find_study(args.study), args.scale)
+    s = api.reading(api.find_study(args.study), args.scale, args.out)
     paths = plots.draw(s, args.out)
     for path in paths:
         print(path)
@@ -229,15 +233,15 @@ def cmd_verdict(args) -> int:
     from uat.theory.verdict import words
 
     paths = ([api.find_study(x, args.studies) for x in args.study] if args.study
-             else sorted(Path(args.studies).glob("*.toml")))
+             else sorted(api.studies(args.studies).glob("*.toml")))
     found = []
     for path in paths:
-        loaded = {sc: study.load(path, sc) for sc in study.SCALES}
+        loaded = report.scales(path, args.out)
         keys = store.stored_keys(args.out, loaded["default"].name)
         counts = {sc: (sum(r.key in keys for r in x.runs), len(x.runs))
                   for sc, x in loaded.items()}
         scale = args.scale or report.choose_scale(counts)
-        s = loaded[scale or "default"]
+        s = loaded.get(scale or "default") or api.stored(loaded["default"], args.out)
         if not scale or counts[scale][0] == 0:
             print(f"{s.name}: nothing stored at scale {scale or 'any'}; run it first")
             continue
@@ -280,7 +284,7 @@ def _compare(got, expected_path) -> int:
 def cmd_report(args) -> int:
     from uat import report
 
-    written = report.write(args.out, args.studies)
+    written = report.write(args.out, api.studies(args.studies))
     print(written.report)
     print(written.verdicts)
     for message in written.errors:

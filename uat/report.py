@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 WITHIN = floors.WITHIN  # best of seeds within this factor of an exact floor ...
 BELOW = floors.BELOW_RTOL  # ... and never below it (relative): below would be a bug
 FALLBACK_ROWS = 30  # rows of the plain results table shown when a figure fails
+ORDER = (*study.SCALES, "stored")  # "stored": every stored run, when some are of no scale
 
 
 class Theorem(NamedTuple):
@@ -162,6 +163,16 @@ class Entry(NamedTuple):
 # ---------------------------------------------------------------- gathering (reads, draws)
 
 
+def scales(path, out) -> dict:
+    """The study file at every scale, and as "stored" when its table holds runs of no scale
+    (made with --set): {scale: Study}."""
+    loaded = {sc: study.load(path, sc) for sc in study.SCALES}
+    keys = store.stored_keys(out, loaded["default"].name)
+    if keys - {r.key for s in loaded.values() for r in s.runs}:
+        loaded["stored"] = api.stored(loaded["default"], out)
+    return loaded
+
+
 def choose_scale(counts: dict) -> str:
     """The scale with the most stored runs; on a tie the most complete one (a smaller scale's
     runs are usually part of the larger one's, so its runs count there too), then the default
@@ -169,9 +180,9 @@ def choose_scale(counts: dict) -> str:
     counts: {scale: (stored, total)}."""
     def rank(sc):
         stored, total = counts.get(sc, (0, 0))
-        return stored, stored / total if total else 0.0, sc == "default", study.SCALES.index(sc)
+        return stored, stored / total if total else 0.0, sc == "default", ORDER.index(sc)
 
-    best = max(study.SCALES, key=rank)
+    best = max(counts or study.SCALES, key=rank)
     return best if counts.get(best, (0, 0))[0] > 0 else ""
 
 
@@ -208,7 +219,7 @@ def _png(paths: list[Path]) -> bytes | None:
 def gather(path: Path, out) -> Entry:
     """Load one study file at every scale, pick the scale to report, draw and judge it."""
     try:
-        loaded = {sc: study.load(path, sc) for sc in study.SCALES}
+        loaded = scales(path, out)
         keys = store.stored_keys(out, loaded["default"].name)
     except Exception as err:  # noqa: BLE001 - a broken file or table becomes an error section
         return Entry(path.stem, path.stem, "", _shown(path), "", "", {}, 0, None, None, None,

@@ -359,7 +359,7 @@ def _dask_backend() -> str:
     joblib counts the cluster's threads as its n_jobs and runs everything in this process
     when that is 1 (the log said dask while the client trained). Registered once."""
     if "uat-dask" not in joblib.parallel.BACKENDS:
-        from joblib._dask import DaskDistributedBackend  # joblib's own, private in 1.4-1.5
+        from joblib._dask import DaskDistributedBackend  # joblib's own (a private module)
 
         class OneThreadToo(DaskDistributedBackend):
             def effective_n_jobs(self, n_jobs):
