@@ -205,7 +205,7 @@ def test_dry_run_prints_runs_batches_memory_and_time(tiny, tmp_path, capsys):
 def test_a_network_too_large_for_memory_is_refused_and_batches_are_split(tiny, tmp_path,
                                                                           capsys, monkeypatch):
     out = tmp_path / "o"
-    assert cli.main(["run", str(tiny), "--out", str(out), "--memory-limit", "1M"]) == 2
+    assert cli.main(["run", str(tiny), "--out", str(out), "--memory-limit", "100k"]) == 2
     err = capsys.readouterr().err
     assert one_line(err) and "needs about" in err and "--memory-limit" in err, err
     # a limit that fits one network per batch splits the batches, and changes no number
@@ -430,3 +430,45 @@ def test_built_in_studies_are_found_from_any_folder(tmp_path, monkeypatch, capsy
     assert "valid at every scale" in capsys.readouterr().out
     assert cli.main(["list", "--out", str(tmp_path / "o")]) == 0
     assert "separation" in capsys.readouterr().out
+
+
+def test_a_killed_dask_worker_loses_nothing(tmp_path):
+    """kill -9 of one of a LocalCluster's two worker processes mid-run: the scheduler gives
+    its tasks to the other (and the nanny restarts it); every run is stored once."""
+    import time
+
+    import psutil
+    from dask.distributed import LocalCluster
+
+    from .test_runner import SLOW
+
+    path, out = tmp_path / "slow.toml", tmp_path / "out"
+    path.write_text(SLOW)
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uat", "run", str(path), "--out", str(out), "--quiet",
+             "--batch-size", "1", "--backend", "dask", "--scheduler", cluster.scheduler_address],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        table = store.table_path(out, "tiny")
+        deadline = time.time() + 60
+        while time.time() < deadline and not (table.exists() and
+                                              table.read_text().count("\n") >= 3):
+            time.sleep(0.05)
+        workers = [p for p in psutil.Process().children(recursive=True)
+                   if "spawn_main" in " ".join(p.cmdline())]
+        assert workers
+        workers[-1].kill()
+        _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    stored = store.read(out, "tiny")
+    assert stored["key"].is_unique and len(stored) == len(study.load(path).runs)
+
+
+def test_no_numerical_warning_reaches_the_user(tmp_path):
+    """A diverging configuration overflows: a status in the table, not a RuntimeWarning."""
+    path = tmp_path / "wild.toml"
+    path.write_text(TINY.replace('"lm(steps=30)"', '"adam(lr=1e3, steps=200)"'))
+    res = uat_cmd("run", path, "--out", tmp_path / "o", "--jobs", "2")
+    assert res.returncode == 0 and "Warning" not in res.stderr, res.stderr
+    assert (store.read(tmp_path / "o", "tiny")["status"] == "diverged").any()

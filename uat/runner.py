@@ -82,20 +82,25 @@ def estimate_seconds(run: study.Run) -> float:
 
 
 def batch_bytes(runs: Sequence[study.Run]) -> int:
-    """Peak memory of training these runs as one batch, estimated from above (measured with
-    tracemalloc: the model is 1.3x to 2x the peak): LM keeps the Jacobian, J^T J and the
-    activations of each member in float64; Adam the activations (in its dtype) and four
-    copies of the parameters; both evaluate the test set in float64."""
+    """Peak memory of training these runs as one batch, in bytes: a model fitted to
+    tracemalloc's peaks of 60 batches (LM and Adam, widths 2-256, depths 1-6, 256-2048
+    points, 4-16 members) and scaled to lie above them (LM 1.0x to 2.4x of the peak, Adam
+    1.1x): the Jacobian (n P), J^T J (P^2) and the activations per layer (n units (L + 1))
+    per member; the test set, evaluated in float64 in chunks of train.TEST_CHUNK."""
+    from uat.train import TEST_CHUNK
+
     first = runs[0]
     shape, m = first.shape, len(runs)
     p, n, units = shape.n_params, first.n_train * shape.n_out, sum(shape.sizes)
-    test = 8 * 4 * first.n_test * units
+    layers = first.n_train * units * (shape.depth + 1)
+    per_test = max(shape.sizes) * first.n_test * (shape.depth + 1)  # activations per member
+    test = 16 * per_test * min(m, max(1, TEST_CHUNK // per_test))
     if first.optimizer.startswith("lm("):
-        member = 8 * (3 * n * p + 3 * p * p + 4 * first.n_train * units)
+        member = 19.3 * n * p + 14 * p * p + 1.8 * layers
     else:
-        size = 8 if optim.get(first.optimizer).dtype == "float64" else 4
-        member = size * 4 * first.n_train * units + 8 * 4 * p
-    return m * member + test + 2**21
+        wide = 2 if optim.get(first.optimizer).dtype == "float64" else 1
+        member = wide * (15 * first.n_train * units + 1.5 * layers) + 28 * p
+    return int(m * member + test + 2**19)
 
 
 def memory_limit() -> int:
