@@ -113,7 +113,7 @@ def cmd_run(args) -> int:
     _out(args)
     path = api.find_study(args.study)
     for scale in study.SCALES:  # a bad value at any scale is an error now, not later
-        loaded = study.load(path, scale, args.overrides)
+        loaded = study.load(path, scale, args.overrides, warn=scale == args.scale)
         if scale == args.scale:
             s = loaded
     if args.batch_size is not None and args.batch_size < 1:
@@ -308,8 +308,10 @@ def main(argv=None) -> int:
     """Run one command; exit 0, 1 (the environment: disk, permissions, a failed section), 2
     (the user's input), 130 (Ctrl-C) or 143 (SIGTERM), always with one line of message."""
     args = _parser().parse_args(argv)
-    level = logging.INFO if getattr(args, "verbose", False) else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
+    verbose = getattr(args, "verbose", False)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s: %(message)s" if verbose else
+                        f"uat {args.command}: %(message)s")
     warnings.simplefilter("ignore", RuntimeWarning)  # numerical warnings are statuses here
     # joblib, on Ctrl-C: the batches in flight are lost and the one-line message says so
     warnings.filterwarnings("ignore", message=r"\d+ tasks which were still being processed",

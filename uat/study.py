@@ -177,7 +177,7 @@ def _overrides(path, where: str, scales, scale: str, allowed) -> dict:
     return scales.get(scale, {})
 
 
-def parse(doc: dict, path: str = "<study>", scale: str = "default") -> Study:
+def parse(doc: dict, path: str = "<study>", scale: str = "default", warn: bool = True) -> Study:
     """Validate a study document (tomllib's dict) and expand it at `scale` into runs.
 
     `--set` assignments of grid and data keys (under the document's "--set", from
@@ -221,7 +221,7 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default") -> Study:
         for key in forced:
             if key not in allowed:
                 _fail(path, f"--set {key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-            if key in over or key in grid_over:
+            if warn and (key in over or key in grid_over):
                 log.warning("%s: --set %s replaces scale %s's value for %s", path, key, scale,
                             where)
         g.update(forced)
@@ -321,10 +321,10 @@ def read_doc(path) -> dict:
         raise StudyError(f"{path}: not a text file") from None
 
 
-def load(path, scale: str = "default", overrides=()) -> Study:
+def load(path, scale: str = "default", overrides=(), warn: bool = True) -> Study:
     """Read, override (`--set` assignments, which win over the scale's values) and expand a
-    study file at `scale`."""
+    study file at `scale`; `warn`: say when a `--set` replaces the scale's value."""
     doc = read_doc(path)
     for text in overrides:
         doc = set_value(doc, text, str(path))
-    return parse(doc, str(path), scale)
+    return parse(doc, str(path), scale, warn)
