@@ -2,7 +2,9 @@
 the real report opens in headless Chromium with no console errors and every figure visible
 (issue #5, acceptance)."""
 
+import errno
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from uat import cli, plots, report
+from uat import cli, plots, report, store
 from uat.plots import Findings
 from uat.theory.verdict import COLUMNS
 
@@ -245,6 +247,27 @@ def test_uat_report_exits_1_when_a_section_fails(tiny_dir, tmp_path, monkeypatch
     assert cli.main(["report", "--out", str(out), "--studies", str(tiny_dir)]) == 1
     err = capsys.readouterr().err
     assert "uat report: section failed: tiny:" in err and "figure exploded" in err
+
+
+def test_a_read_only_results_folder_is_one_line(tiny_dir, tmp_path, monkeypatch, capsys):
+    """Issue #11: a folder that cannot be written (read-only, full) ends the report with one
+    line naming the file, not an error section per study plus a second message; the theory
+    table is a cache, so `uat verdict` still reads such a folder."""
+    out = tmp_path / "out"
+    _run(tiny_dir / "tiny.toml", out)
+    for f in out.glob("tiny/theory.csv"):
+        f.unlink()
+
+    def read_only(path, payload):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(store, "atomic_write", read_only)
+    monkeypatch.setattr(plt.Figure, "savefig", lambda self, path, **kw: read_only(path, b""))
+    assert cli.main(["verdict", "tiny", "--out", str(out), "--studies", str(tiny_dir)]) == 0
+    capsys.readouterr()
+    assert cli.main(["report", "--out", str(out), "--studies", str(tiny_dir)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Read-only file system" in err, err
 
 
 def test_uat_verdict_prints_and_compares(tiny_dir, tmp_path, capsys):

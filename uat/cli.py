@@ -335,7 +335,9 @@ def main(argv=None) -> int:
         return 0
     except OSError as err:  # the environment: a full disk, a read-only folder, permissions
         where = f"{err.filename}: " if err.filename else ""
-        print(f"uat {args.command}: {where}{err.strerror or err}", file=sys.stderr)
+        hint = ("; the finished runs are stored, rerun the same command to resume"
+                if args.command == "run" else "")
+        print(f"uat {args.command}: {where}{err.strerror or err}{hint}", file=sys.stderr)
         return 1
 
 

@@ -13,6 +13,7 @@ report, and `uat report` exits 1 so that nobody mistakes it for a whole one.
 """
 
 import base64
+import errno
 import html
 import logging
 import math
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 WITHIN = floors.WITHIN  # best of seeds within this factor of an exact floor ...
 BELOW = floors.BELOW_RTOL  # ... and never below it (relative): below would be a bug
+# errors of the results folder, not of a section: they end the report with one line
+UNWRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT}
 FALLBACK_ROWS = 30  # rows of the plain results table shown when a figure fails
 ORDER = (*study.SCALES, "stored")  # "stored": every stored run, when some are of no scale
 
@@ -260,6 +263,11 @@ def _attempt(errors: list, name: str, what: str, fn, *args):
     """fn(*args), or None with a message appended to `errors` when it raises."""
     try:
         return fn(*args)
+    except OSError as err:
+        if err.errno in UNWRITABLE:  # the folder, not the section: the report cannot be written
+            raise
+        errors.append(_failure(what, name, err))
+        return None
     except Exception as err:  # noqa: BLE001 - one broken part must not cost the report
         errors.append(_failure(what, name, err))
         return None

@@ -150,11 +150,13 @@ def fit_memory(batches: list["Batch"], limit: int, jobs: int) -> list["Batch"]:
         one = batch_bytes(b.runs[:1])
         if one > per_worker:
             r = b.runs[0]
+            kind = r.optimizer.split('(')[0]
+            fix = "fewer points or a narrower network" if kind == "adam" else "fewer points or adam"
             raise UserError(
                 f"one network of {r.activation} width {r.width} depth {r.depth} on {r.n_train} "
-                f"points ({r.optimizer.split('(')[0]}) needs about {human(one)}, more than the "
+                f"points ({kind}) needs about {human(one)}, more than the "
                 f"{human(per_worker)} a worker may use ({human(limit)} / {jobs} jobs; set "
-                f"--memory-limit or UAT_MEMORY_LIMIT, or use fewer points or adam)")
+                f"--memory-limit or UAT_MEMORY_LIMIT, or use {fix})")
         per = max(1, per_worker // one)
         for i in range(0, len(b.runs), per):
             chunk = b.runs[i:i + per]

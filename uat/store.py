@@ -9,6 +9,7 @@ at the lock, and a key that is already stored is never written twice. Floats are
 `params/<batch>.npz`, written (atomically) before the rows that point to it.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -275,11 +276,15 @@ def check_configs(table: pd.DataFrame, runs: Iterable) -> None:
 def atomic_write(path: Path, payload: bytes) -> None:
     """Write a file so that readers see the old or the new content, never a part."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(payload)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from err
 
 
 def _csv(rows: Iterable[Mapping], header: bool) -> bytes:
@@ -328,12 +333,17 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         extra = {"study": study, "batch": batch, "uat_version": __version__, "finished_at": stamp}
         payload = _csv(({**r, **extra} for r in new), header=not text)
+        size = len(text.encode())
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             view = memoryview(payload)
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
+        except OSError as err:  # a full disk: leave the table as it was, name the file
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise OSError(err.errno, err.strerror, str(path)) from err
         finally:
             os.close(fd)
         return len(new)

@@ -212,6 +212,7 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default", warn: bool =
     over = _overrides(path, "scale", scales, scale, allowed)
 
     runs: dict[str, Run] = {}
+    replaced: dict[str, list[str]] = {}
     for i, grid in enumerate(_grids(path, doc)):
         where = "grid" if isinstance(doc["grid"], dict) else f"grid[{i}]"
         _check_keys(path, where, grid, allowed | {"scale"})
@@ -221,9 +222,8 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default", warn: bool =
         for key in forced:
             if key not in allowed:
                 _fail(path, f"--set {key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
-            if warn and (key in over or key in grid_over):
-                log.warning("%s: --set %s replaces scale %s's value for %s", path, key, scale,
-                            where)
+            if key in over or key in grid_over:
+                replaced.setdefault(key, []).append(where)
         g.update(forced)
         for key in GRID_KEYS:
             if key not in g:
@@ -251,6 +251,10 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default", warn: bool =
             runs.setdefault(run.key, (run, where))
     for run, where in runs.values():
         _check_run(path, run, where)
+    if warn:
+        for key, places in replaced.items():
+            log.warning("%s: --set %s replaces scale %s's value (in %s)", path, key, scale,
+                        ", ".join(places))
     return Study(head["name"], head["title"], head["figure"], head.get("description", ""),
                  scale, str(path), tuple(run for run, _ in runs.values()))
 

@@ -7,6 +7,7 @@ directly. The table is cached as `<out>/<study>/theory.csv`; rows are added for 
 it does not hold yet, so growing a grid recomputes nothing.
 """
 
+import contextlib
 import math
 from pathlib import Path
 
@@ -92,9 +93,10 @@ def for_study(the_study, out="results") -> pd.DataFrame:
     new = [_row(*cfg) for cfg in wanted if cfg not in have]
     table = pd.concat([cached, pd.DataFrame(new, columns=COLUMNS)] if cached is not None
                       else [pd.DataFrame(new, columns=COLUMNS)], ignore_index=True)
-    if new:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        store.atomic_write(path, table.to_csv(index=False).encode())
+    if new:  # a cache: a read-only or full results folder only costs the recomputation
+        with contextlib.suppress(OSError):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            store.atomic_write(path, table.to_csv(index=False).encode())
     numbers = ["floor", "ceiling", "sup_floor", "barron", "variance"]
     table[numbers] = table[numbers].apply(pd.to_numeric, errors="coerce").astype(float)
     for flag in ("floor_exact", "sup_exact"):
