@@ -102,7 +102,8 @@ def test_sigterm_exits_143_with_one_line_and_keeps_the_batches(tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143, err
-    assert one_line(err) and "run the same command again to resume" in err, err
+    assert one_line(err) and err.startswith("terminated: "), err
+    assert "run the same command again to resume" in err, err
     assert store.read(out, "tiny")["key"].is_unique
 
 

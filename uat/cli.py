@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 from uat import __version__, api, runner, store, study
-from uat.errors import UserError
+from uat.errors import Terminated, UserError
 
 READ_SCALES = (*study.SCALES, "stored")  # what show, plot and verdict can read
 CONFIRM_RUNS = 5000  # above this many runs (or CONFIRM_SECONDS of work) `uat run` wants --yes
@@ -294,10 +294,6 @@ def cmd_report(args) -> int:
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "plot": cmd_plot,
             "verdict": cmd_verdict, "repair": cmd_repair, "report": cmd_report}
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM: stop like Ctrl-C (finished batches are kept), exit 143 as is usual for it."""
 
 
 def _sigterm(signum, frame):

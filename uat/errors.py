@@ -15,3 +15,7 @@ class SpecError(UserError):
 
 class StudyError(UserError):
     """A study file (or an override of one) that is malformed; the message names file and key."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: stop like Ctrl-C (finished batches are kept), exit 143 as is usual for it."""

@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from uat import network, optim, study, targets, train
-from uat.errors import UserError
+from uat.errors import Terminated, UserError
 
 log = logging.getLogger("uat.runner")
 
@@ -525,11 +525,12 @@ def run_study(
                         store.record_failed(out, name, [r.key for r in b.runs], b.id,
                                             failed[-1][1])
                         left.pop(b.id, None)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         bar.close()
         stored = len(store.stored_keys(out, name) & {r.key for r in the_study.runs})
+        word = "terminated" if isinstance(stop, Terminated) else "interrupted"
         raise Interrupted(
-            f"interrupted: {stored} of {len(the_study.runs)} runs of '{name}' are stored in "
+            f"{word}: {stored} of {len(the_study.runs)} runs of '{name}' are stored in "
             f"{store.table_path(out, name)}; run the same command again to resume"
         ) from None
     finally:
