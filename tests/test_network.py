@@ -8,7 +8,8 @@ from uat import activations, network
 from uat.errors import UserError
 from uat.network import Shape
 
-ACTS = [n for n in activations.ACTIVATIONS if n != "poly"] + ["poly(degree=3)"]
+ACTS = [n for n in activations.ACTIVATIONS if n not in ("poly", "act")] + [
+    "poly(degree=3)", "act(f='x / (1 + abs(x)) + 0.1 * sin(2 * x)')", "act(f='x**2 - x / 2')"]
 KINKED = {"relu", "leaky_relu", "elu"}  # derivative jumps at 0: keep samples off the kinks
 H = 1e-4  # 5-point central differences in float64: error ~ H^4 f^(5) + 1e-16 |loss| / H
 

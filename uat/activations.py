@@ -9,6 +9,7 @@ to write into: a training step then allocates nothing (a fresh megabyte-sized te
 page faults that dwarf the arithmetic).
 """
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from uat import spec
+from uat import formula, spec
 from uat.errors import SpecError
 
 Array = np.ndarray
@@ -282,11 +283,100 @@ def poly(degree: int) -> Activation:
     )
 
 
+FORMULA_RANGE = 20.0  # a formula activation must be finite on [-20, 20], where nets live
+_WIDE = np.concatenate([-np.logspace(4, -4, 401), [0.0], np.logspace(-4, 4, 401)])
+_NEAR = np.linspace(-FORMULA_RANGE, FORMULA_RANGE, 8001)
+
+
+@functools.lru_cache(maxsize=64)
+def _formula_facts(text: str, monotone: bool) -> tuple:
+    """(formula, derivative tree, facts) of `act(f=text)`, the facts checked on grids."""
+    where = f"activation 'act': 'f' = {text!r}"
+    try:
+        parsed = formula.parse(text, ("x",))
+    except SpecError as err:
+        raise SpecError(f"activation 'act': {err}") from None
+    if "x" not in formula.variables_used(parsed.tree):
+        raise SpecError(f"{where} does not depend on x: every network would be a constant")
+    d_tree = formula.derivative(parsed.tree, "x")
+    if formula.size(d_tree) > 8 * formula.MAX_NODES:
+        raise SpecError(f"{where}: its derivative is too large; simplify the formula")
+    with np.errstate(all="ignore"):
+        near, d_near = (np.broadcast_to(formula.evaluate(t, {"x": _NEAR}), _NEAR.shape)
+                        for t in (parsed.tree, d_tree))
+        wide, d_wide = (np.broadcast_to(formula.evaluate(t, {"x": _WIDE}), _WIDE.shape)
+                        for t in (parsed.tree, d_tree))
+    bad = ~(np.isfinite(near) & np.isfinite(d_near))
+    if bad.any():
+        raise SpecError(f"{where} (or its derivative) is not finite at x = "
+                        f"{_NEAR[bad][0]:g}; it must be finite on [-{FORMULA_RANGE:g}, "
+                        f"{FORMULA_RANGE:g}]")
+    degree = formula.degree(parsed.tree)  # an upper bound: x**2 - x**2 + x reads as 2
+    numeric = _numeric_degree(near) if degree is None or degree <= 16 else None
+    if numeric is not None and (degree is None or numeric < degree):
+        degree = numeric  # sin(x)**2 + cos(x)**2 is 1: a polynomial the symbols do not show
+    if degree == 0:
+        raise SpecError(f"{where} is a constant: every network would be a constant")
+    if degree is not None and degree > MAX_DEGREE:
+        raise SpecError(f"{where} is a polynomial of degree {degree}; at most {MAX_DEGREE}")
+    if monotone and (np.any(np.diff(near) < 0) or np.any(np.diff(wide[np.isfinite(wide)]) < 0)):
+        at = _NEAR[1:][np.diff(near) < 0]
+        place = f"near x = {at[0]:g}" if at.size else "for large |x|"
+        raise SpecError(f"{where}: monotone = true, but f decreases {place}")
+    top = np.max(np.abs(near[np.abs(_NEAR) <= 100]))
+    far = np.abs(wide[np.abs(_WIDE) >= 1e3])
+    bounded = bool(np.all(np.isfinite(far)) and far.max() <= 1.1 * top)
+    slope = np.abs(d_wide[np.isfinite(d_wide)])
+    lipschitz = bool(np.all(np.isfinite(d_wide)) and slope.max() <= 1e3 * np.abs(d_near).max())
+    smooth = formula.functions_used(parsed.tree) <= formula.SMOOTH
+    facts = dict(poly_degree=degree, monotone=monotone, bounded=bounded and degree is None,
+                 lipschitz=lipschitz or degree == 1, analytic=degree is None and smooth,
+                 sigmoidal=monotone and bounded and degree is None and wide[0] != wide[-1])
+    return parsed, d_tree, facts
+
+
+def _numeric_degree(values: Array, most: int = 16) -> int | None:
+    """The lowest degree <= `most` of a polynomial that fits values on _NEAR to rounding, or
+    None: the Chebyshev fit's largest residual against the values' scale."""
+    t = _NEAR / FORMULA_RANGE
+    scale = max(float(np.max(np.abs(values))), 1e-300)
+    for d in range(most + 1):
+        fit = np.polynomial.chebyshev.Chebyshev.fit(t, values, d, domain=[-1, 1])
+        if np.max(np.abs(fit(t) - values)) <= 1e-11 * scale:
+            return d
+    return None
+
+
+def act(f: str, monotone: bool = False, gain: float = 1.0) -> Activation:
+    """An activation from a formula in x, e.g. act(f="x / (1 + abs(x))"); df by symbolic
+    differentiation (uat.formula), from Z.
+
+    Facts: polynomial degree from the symbols (or, when they hide it, from an exact fit on
+    [-20, 20]); analytic when it is not a polynomial and uses no abs, sign, maximum, minimum;
+    bounded and Lipschitz read off grids up to |x| = 1e4. `monotone` is yours to state (it
+    admits floors for width-1 nets) and is checked on those grids; `gain` scales the initial
+    weights' variance (2 for ReLU-like formulas, He et al. 2015)."""
+    if not (math.isfinite(gain) and 0 < gain <= 100):
+        raise SpecError(f"activation 'act': 'gain' must be in (0, 100]; got {gain}")
+    parsed, d_tree, facts = _formula_facts(f, monotone)
+    tree = parsed.tree
+
+    def value(Z, out=None):
+        return _into(np.broadcast_to(formula.evaluate(tree, {"x": Z}), Z.shape), out)
+
+    def slope(Z, A, out=None):
+        return _into(np.broadcast_to(formula.evaluate(d_tree, {"x": Z}), Z.shape), out)
+
+    return Activation(name=spec.canonical("act", {"f": parsed.text, "monotone": monotone,
+                                                  "gain": gain}),
+                      f=value, df=slope, init_gain=gain, **facts)
+
+
 ACTIVATIONS: dict[str, Callable[..., Activation]] = {
     fn.__name__: fn
     for fn in (
         identity, relu, leaky_relu, sigmoid, tanh, softplus, elu, gelu, swish,
-        sin, cos, gaussian, square, cubic, poly,
+        sin, cos, gaussian, square, cubic, poly, act,
     )
 }
 
