@@ -11,7 +11,7 @@ TINY = """
 [study]
 name = "tiny"
 title = "A tiny study"
-figure = "width"
+figure = "grid"
 
 [grid]
 target = ["sin(freq=1)", "abs"]

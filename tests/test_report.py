@@ -40,7 +40,7 @@ description = "A tiny study & its <description>."
 [grid]
 target = ["sin(freq=1)"]
 activation = ["tanh", "identity"]
-width = [2]
+width = [1, 2]
 seed = [0, 1]
 optimizer = ["lm(steps=20)"]
 
@@ -52,6 +52,10 @@ n_test = 64
 
 class FakeFigure:
     """A figure module that draws a real (small) figure and reports text needing escapes."""
+
+    @staticmethod
+    def misfit(runs):
+        return None
 
     @staticmethod
     def figure(joined, the_study):
@@ -66,6 +70,10 @@ class FakeFigure:
 
 
 class BrokenFigure:
+    @staticmethod
+    def misfit(runs):
+        return None
+
     @staticmethod
     def figure(joined, the_study):
         raise RuntimeError("figure exploded <here>")

@@ -90,11 +90,11 @@ def test_set_overrides(tiny):
 
 BAD = {  # name: (replace this, with that) in TINY, and a word the message must contain
     "unknown section": ('[data]', '[datum]', "datum: unknown key"),
-    "unknown study key": ('figure = "width"', 'figure = "width"\nauthor = "me"', "study.author"),
+    "unknown study key": ('figure = "grid"', 'figure = "grid"\nauthor = "me"', "study.author"),
     "missing name": ('name = "tiny"\n', '', "study.name: missing"),
     "bad name": ('name = "tiny"', 'name = "Tiny Study"', "study.name"),
     "name not a string": ('name = "tiny"', 'name = 3', "study.name: must be a string"),
-    "unknown figure": ('figure = "width"', 'figure = "wdth"', "study.figure"),
+    "unknown figure": ('figure = "grid"', 'figure = "wdth"', "study.figure"),
     "no grid": ('[grid]', '[gird]', "gird: unknown key"),
     "unknown grid key": ('depth = [1]', 'depth = [1]\nwidths = [3]', "grid.widths"),
     "bad activation": ('"tanh", "relu"', '"tanh", "relux"', "grid.activation: unknown activation"),

@@ -79,7 +79,10 @@ def reading(path, scale: str, out="results") -> study.Study:
 def table(s: study.Study, out="results") -> pd.DataFrame:
     """The stored rows of the study's runs (at the scale it was loaded with)."""
     df = store.read(out, s.name)
-    return df[df["key"].isin({r.key for r in s.runs})].reset_index(drop=True)
+    by_key = {r.key: r.target for r in s.runs}
+    df = df[df["key"].isin(by_key)].reset_index(drop=True)
+    df["target"] = df["key"].map(by_key)  # a moved data file: the study says where it is now
+    return df
 
 
 def load(the_study, out="results", scale: str | None = None) -> pd.DataFrame:

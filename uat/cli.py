@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from uat import __version__, api, runner, store, study
+from uat import __version__, api, plots, runner, store, study
 from uat.errors import Terminated, UserError
 
 READ_SCALES = (*study.SCALES, "stored")  # what show, plot and verdict can read
@@ -114,6 +114,7 @@ def cmd_run(args) -> int:
     path = api.find_study(args.study)
     for scale in study.SCALES:  # a bad value at any scale is an error now, not later
         loaded = study.load(path, scale, args.overrides, warn=scale == args.scale)
+        plots.check_fit(loaded)  # a theorem figure on a grid it cannot draw: say so now
         if scale == args.scale:
             s = loaded
     if args.batch_size is not None and args.batch_size < 1:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock
 
-from uat import __version__
+from uat import __version__, custom
 from uat.errors import UserError
 
 log = logging.getLogger("uat.store")
@@ -266,7 +266,10 @@ def check_configs(table: pd.DataFrame, runs: Iterable) -> None:
     for row in rows.itertuples(index=False):
         run = by_key[row.key]
         for field in CONFIG:
-            if str(getattr(row, field)) != str(getattr(run, field)):
+            stored, defined = str(getattr(row, field)), str(getattr(run, field))
+            if field == "target":  # a data file moved with its project: same hash, same run
+                stored, defined = custom.key_form(stored), custom.key_form(defined)
+            if stored != defined:
                 raise UserError(
                     f"stored run {row.key} has {field} = {getattr(row, field)!r} but the study "
                     f"defines {getattr(run, field)!r} for that key; run with --fresh"

@@ -24,11 +24,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from uat import activations, network, optim, targets
+from uat import activations, custom, network, optim, targets
 from uat.errors import StudyError, UserError
 
 KEY_SCHEME = 1  # bump when a change to training makes stored numbers incomparable
-FIGURES = ("width", "depth", "activation", "separation", "lecture", "none")
+FIGURES = ("width", "depth", "activation", "separation", "lecture", "grid", "none")
+DEFAULT_FIGURE = "grid"  # any grid: error against what varies, floors overlaid
 SCALES = ("smoke", "default", "full")
 SECTIONS = {"study", "grid", "data", "scale"}
 STUDY_KEYS = {"name": str, "title": str, "figure": str, "description": str}
@@ -63,8 +64,10 @@ class Run:
 
     @cached_property
     def key(self) -> str:
-        """16 hex digits of sha256 over the normalised configuration and KEY_SCHEME."""
-        text = json.dumps({"scheme": KEY_SCHEME, **self.config()}, sort_keys=True)
+        """16 hex digits of sha256 over the normalised configuration and KEY_SCHEME (a data
+        file enters by its hash, not its folder: uat.custom.key_form)."""
+        config = {**self.config(), "target": custom.key_form(self.target)}
+        text = json.dumps({"scheme": KEY_SCHEME, **config}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
@@ -190,7 +193,8 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default", warn: bool =
     if not isinstance(head, dict):
         _fail(path, "study", "missing; add [study] with name, title, figure")
     _check_keys(path, "study", head, STUDY_KEYS)
-    for key in ("name", "title", "figure"):
+    head = {"figure": DEFAULT_FIGURE, **head}
+    for key in ("name", "title"):
         if key not in head:
             _fail(path, f"study.{key}", "missing")
     for key, value in head.items():
@@ -229,7 +233,8 @@ def parse(doc: dict, path: str = "<study>", scale: str = "default", warn: bool =
             if key not in g:
                 _fail(path, f"{where}.{key}", "missing")
         axes = {
-            "target": _specs(path, f"{where}.target", g["target"], targets.get),
+            "target": _specs(path, f"{where}.target", g["target"],
+                             functools.partial(targets.get, base=Path(path).parent)),
             "activation": _specs(path, f"{where}.activation", g["activation"], activations.get),
             "width": _ints(path, f"{where}.width", g["width"], 1),
             "depth": _ints(path, f"{where}.depth", g["depth"], 0),

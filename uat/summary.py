@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from uat import optim, spec, targets
+from uat import custom, optim, spec, targets
 
 CONFIG = ["target", "activation", "width", "depth", "optimizer"]
 
@@ -11,7 +11,7 @@ def label(df: pd.DataFrame) -> pd.DataFrame:
     """Short optimizer/target labels (only non-default keys) for tables and legends."""
     out = df.copy()
     out["optimizer"] = [spec.short(o, optim.OPTIMIZERS) for o in out["optimizer"]]
-    out["target"] = [spec.short(t, targets.TARGETS) for t in out["target"]]
+    out["target"] = [custom.short(t) or spec.short(t, targets.TARGETS) for t in out["target"]]
     return out
 
 

@@ -31,16 +31,18 @@ is xor(noise=0.0): the dataset is the four points {0,1}^2, train = test, and n_t
 are ignored.
 """
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 from scipy import special
 
-from uat import spec
+from uat import custom, spec
 from uat.errors import SpecError, UserError
 
 Array = np.ndarray
@@ -62,6 +64,9 @@ class Target:
     noise_sd: float = 0.0  # std of Gaussian noise added to the train Y only (nmr)
     finite: bool = False  # `draw` returns one fixed point set (xor): train = test, sizes ignored
     ball: bool = False  # the domain is the ball inscribed in [lo, hi]^dim, not the box
+    points: Callable[[int, int], "Data"] | None = None  # a data file's split (uat.custom)
+    x_range: tuple[tuple[float, float], ...] | None = None  # data units of [-1, 1] per input
+    labels: tuple[tuple[str, ...], tuple[str, ...]] = ()  # names of the inputs and outputs
 
 
 class Data(NamedTuple):
@@ -335,11 +340,20 @@ TARGETS: dict[str, Callable[..., Target]] = {
         sin, cos, abs_, step, square, sign, sawtooth, nmr, circle,
         bump, product, paraboloid, hanin_sellke, xor, moons, circles, disk,
     )
-}
+} | custom.TARGETS  # the user's own: expr, csv, npy, py
 
 
-def get(text: str) -> Target:
-    """The target named by a spec such as "sin(freq=2)" or "bump(dim=2, scale=0.3)"."""
+def get(text: str, base=None) -> Target:
+    """The target named by a spec such as "sin(freq=2)" or "bump(dim=2, scale=0.3)"; with
+    `base` (a study file's folder), a relative data or code `path` is taken from there."""
+    if base is not None:
+        text = custom.anchor(text, Path(base))
+    return _get(text, custom.stamp(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _get(text: str, stamp) -> Target:
+    """Resolved once per spec (and per version of its file: `stamp` changes with it)."""
     return spec.resolve(text, TARGETS, "target").value
 
 
@@ -477,6 +491,8 @@ def sample(target: Target, n_train: int, n_test: int) -> Data:
         if n * max(t.dim, t.n_out) > MAX_VALUES:
             raise UserError(f"`{key}` {n:,} points of '{t.name}' hold {n * t.dim:,} values; at "
                             f"most {MAX_VALUES:,}")
+    if t.points is not None:  # a data file: its own points, split (uat.custom)
+        return t.points(n_train, n_test)
     if t.draw is not None:
         X, Y = t.draw(_rng(t.name, "train"), n_train)
         X_test, Y_test = t.draw(_rng(t.name, "test"), n_test)
@@ -490,6 +506,11 @@ def sample(target: Target, n_train: int, n_test: int) -> Data:
                 f"per axis never does)"
             )
         Y, Y_test = t.f(X), t.f(X_test)
+        for A, P in ((Y, X), (Y_test, X_test)):
+            bad = ~np.all(np.isfinite(A), axis=0)
+            if bad.any():
+                at = ", ".join(f"{v:g}" for v in P[:, np.argmax(bad)])
+                raise UserError(f"target '{t.name}' is not a finite number at x = ({at})")
         if t.noise_sd > 0:
             Y = Y + t.noise_sd * _rng(t.name, "noise").standard_normal(Y.shape)
     if _shares_points(X, X_test):

@@ -1,8 +1,9 @@
 """One figure per theorem, drawn from a study's results table joined with its theory table.
 
-Each figure module (`width`, `depth`, `activation`, `separation`, `lecture`) has
-`figure(joined, study) -> matplotlib Figure` and `findings(joined, study) -> Findings`: what a
-reader should see, computed from the numbers (never hard-coded); the verdicts are computed
+Each figure module (`width`, `depth`, `activation`, `separation`, `lecture`, and `grid` for
+any grid) has `misfit(runs) -> str | None` (why the grid does not fit it, checked before a
+run), `figure(joined, study) -> matplotlib Figure` and `findings(joined, study) -> Findings`:
+what a reader should see, computed from the numbers (never hard-coded); the verdicts are computed
 separately (uat.theory.checks). Conventions everywhere: a line is the median over seeds and its
 band the range over seeds (min to max), and every legend says so; floors of theory are dashed
 and labelled "exact" only when some network attains them ("lower bound" otherwise); colours
@@ -23,9 +24,10 @@ import pandas as pd
 import seaborn as sns
 
 from uat import spec, store
+from uat.errors import UserError
 from uat.theory import table as floors
 
-FIGURE_MODULES = ("width", "depth", "activation", "separation", "lecture")
+FIGURE_MODULES = ("width", "depth", "activation", "separation", "lecture", "grid")
 THEORY = dict(color="0.15", linestyle="--", linewidth=1.2)  # exact floors: dashed, dark
 BOUND = dict(color="0.15", linestyle=":", linewidth=1.4)  # lower bounds: dotted
 UPPER = dict(color="0.4", linestyle="-.", linewidth=1.0)  # upper bounds and ceilings
@@ -81,7 +83,7 @@ def color(activation: str):
 def ordered(names) -> list[str]:
     """Target (or activation) names in uat's fixed order: known families first, then by name."""
     def rank(t: str):
-        fam = spec.parse(t)[0] if "(" in t or t.isidentifier() else t
+        fam = t.split("(")[0].strip()  # labels of data targets are not specs
         return (TARGET_ORDER.index(fam) if fam in TARGET_ORDER else len(TARGET_ORDER), t)
     return sorted(dict.fromkeys(names), key=rank)
 
@@ -174,6 +176,16 @@ def module(the_study):
     return importlib.import_module(f"uat.plots.{the_study.figure}")
 
 
+def check_fit(the_study) -> None:
+    """UserError (one line) when the study's grid does not fit its figure: a theorem figure
+    drawn on a grid it was not made for would show nonsense without a word."""
+    mod = module(the_study)
+    why = mod.misfit(the_study.runs) if mod is not None else None
+    if why:
+        raise UserError(f"{the_study.path}: study.figure: '{the_study.figure}' {why}; use "
+                        f"figure = \"grid\" (any grid) or change the grid")
+
+
 def save(fig, out, name: str) -> list[Path]:
     """`<out>/<name>/<name>.png` and `.pdf` (vector, for papers and slides)."""
     d = store.study_dir(out, name)
@@ -191,6 +203,7 @@ def draw(the_study, out="results", table: pd.DataFrame | None = None) -> list[Pa
     mod = module(the_study)
     if mod is None:
         return []
+    check_fit(the_study)
     j = floors.joined(the_study, out) if table is None else table
     if j.empty:
         return []

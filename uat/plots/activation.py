@@ -10,6 +10,7 @@ from uat.plots import (
     activations_ordered,
     band,
     color,
+    fit,
     floor_line,
     legend_below,
     log2_width_axis,
@@ -18,6 +19,13 @@ from uat.plots import (
 )
 from uat.theory.checks import width as rule
 from uat.theory.checks.common import degree
+
+
+def misfit(runs) -> str | None:
+    """Why this figure cannot draw the grid (None when it can): regression error against
+    width at depth 1 (deeper runs go to a depth panel)."""
+    return fit.regression(runs) or fit.varies([r for r in runs if r.depth == 1], "width",
+                                                "at depth 1")
 
 
 def figure(joined: pd.DataFrame, the_study):

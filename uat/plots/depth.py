@@ -7,8 +7,14 @@ import seaborn as sns
 from matplotlib import pyplot as plt
 
 from uat import summary
-from uat.plots import Findings, band, floor_line, legend_below, ordered, stat_title
+from uat.plots import Findings, band, fit, floor_line, legend_below, ordered, stat_title
 from uat.theory.checks.common import is_poly
+
+
+def misfit(runs) -> str | None:
+    """Why this figure cannot draw the grid (None when it can): regression error against
+    depth."""
+    return fit.regression(runs) or fit.varies(runs, "depth")
 
 
 def metric_for(n: int, target: str) -> str:

@@ -28,6 +28,19 @@ def _model(row) -> str:
     return "logistic regression" if row["depth"] == 0 else f"{row['width']} hidden units"
 
 
+def misfit(runs) -> str | None:
+    """Why this figure cannot draw the grid (None when it can): the lecture's examples,
+    decision regions of 2-D classification targets and the fit of the NMR spectrum (a
+    spectrum of your own: the generic figure, which maps a data file's x back to its units)."""
+    for r in runs:
+        t = targets.get(r.target)
+        if t.kind == "classification" and t.dim != 2:
+            return f"draws 2-D classification targets; {r.target} is {t.dim}-D"
+        if t.kind == "regression" and not r.target.startswith("nmr("):
+            return f"draws the NMR spectrum as its regression target; the grid has {r.target}"
+    return None
+
+
 def _split(joined: pd.DataFrame):
     df = summary.label(joined)
     df["model"] = df.apply(_model, axis=1)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from uat import summary, targets, theory
+from uat import activations, summary, targets, theory
 from uat.plots import (
     ACTIVATION_COLORS,
     Findings,
@@ -27,6 +27,22 @@ def _prepare(joined: pd.DataFrame) -> pd.DataFrame:
     df["family"] = np.where(df["depth"] == 1, "shallow (depth 1)", "deep (width 2)")
     df.loc[(df["depth"] == 1) & (df["width"] == 2), "family"] = "both"
     return df
+
+
+def misfit(runs) -> str | None:
+    """Why this figure cannot draw the grid (None when it can): Telgarsky's sawtooth, deep
+    width-2 against shallow depth-1 nets of a one-kink piecewise-linear activation."""
+    other = next((r.target for r in runs if not r.target.startswith("sawtooth(")), None)
+    if other:
+        return f"draws Telgarsky's sawtooth only; the grid has target {other}"
+    smooth = next((r.activation for r in runs
+                   if activations.get(r.activation).kink_slopes is None), None)
+    if smooth:
+        return f"draws piecewise-linear nets (relu, leaky_relu); the grid has {smooth}"
+    if not any(r.width == 2 and r.depth > 1 for r in runs) or not any(r.depth == 1
+                                                                         for r in runs):
+        return "compares deep width-2 nets with shallow depth-1 nets; the grid lacks one of them"
+    return None
 
 
 def figure(joined: pd.DataFrame, the_study):

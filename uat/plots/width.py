@@ -14,6 +14,7 @@ from uat.plots import (
     activations_ordered,
     band,
     color,
+    fit,
     floor_line,
     legend_below,
     log2_width_axis,
@@ -22,6 +23,12 @@ from uat.plots import (
 )
 from uat.theory.checks import width as rule
 from uat.theory.checks.common import is_poly
+
+
+def misfit(runs) -> str | None:
+    """Why this figure cannot draw the grid honestly (None when it can): it draws regression
+    error against width for one hidden layer."""
+    return fit.regression(runs) or fit.only_depth(runs, 1) or fit.varies(runs, "width")
 
 
 def figure(joined: pd.DataFrame, the_study):
