@@ -1,13 +1,15 @@
 """A figure for any grid: test error against the axis the grid varies (width, else depth, else
-activation), one panel per target (rows: the other of width and depth when it varies too),
-one colour per activation, the floors of theory overlaid where they exist. The default figure
-of a study that names none, e.g. a user's own function."""
+activation), one panel per target (and per value of the other of width and depth when it
+varies too), one colour per activation, the floors and ceilings of theory overlaid where they
+exist; and for each 1-D target its fits, in its own units (a data file's x mapped back). The
+default figure of a study that names none, e.g. a user's own function."""
 
 import numpy as np
 import pandas as pd
 from matplotlib import pyplot as plt
 
-from uat import summary
+from uat import summary, targets
+from uat.errors import UserError
 from uat.plots import (
     UPPER,
     Findings,
@@ -19,10 +21,12 @@ from uat.plots import (
     log2_width_axis,
     ordered,
     stat_title,
+    trained_output,
 )
 from uat.theory import table as floors
 
 LINES = ["-", "--", ":", "-."]  # one per optimizer
+MAX_FITS = 4  # 1-D targets whose fits are drawn (more: error panels only)
 
 
 def axes_of(df: pd.DataFrame) -> tuple[str, str | None]:
@@ -46,13 +50,18 @@ def misfit(runs) -> str | None:
 
 def figure(joined: pd.DataFrame, the_study):
     df = summary.label(joined)
+    df["spec"] = joined["target"].to_numpy()  # labels of data targets are not specs
     x, row = axes_of(df)
     opts = list(dict.fromkeys(df["optimizer"]))
     panels = [(t, r) for t in ordered(df["target"])
               for r in (sorted(df.loc[df["target"] == t, row].unique()) if row else [None])]
-    ncol = min(3, len(panels))
-    nrow = -(-len(panels) // ncol)
+    fits = [t for t in ordered(df["target"]) if _one_d(df.loc[df["target"] == t, "spec"])]
+    fits = fits if len(fits) <= MAX_FITS else []
+    ncol = min(3, len(panels) + len(fits))
+    nrow = -(-(len(panels) + len(fits)) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 3.2 * nrow), squeeze=False)
+    for ax, target in zip(axes.flat[len(panels):], fits, strict=False):
+        _fit(ax, df[df["target"] == target], joined.attrs.get("out", "results"))
     for ax, (target, r) in zip(axes.flat, panels, strict=False):
         d = df[(df["target"] == target) & ((df[row] == r) if row else True)]
         col, ylabel = metric(d)
@@ -74,7 +83,7 @@ def figure(joined: pd.DataFrame, the_study):
         ax.set_yscale("log")
         ax.set_ylabel(ylabel)
         ax.set_title(target if row is None else f"{target}, {row} {r}")
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(panels) + len(fits):]:
         ax.axis("off")
     fig.suptitle(the_study.title)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the title
@@ -101,6 +110,43 @@ def _theory(ax, a: pd.DataFrame, x: str, colour) -> None:
     if not ce.empty:
         ax.plot(ce.index, np.clip(ce["ceiling"].astype(float), 1e-16, None),
                 **{**UPPER, "color": colour}, alpha=0.7, label="theory: ceiling (some net)")
+
+
+def _one_d(specs: pd.Series) -> bool:
+    t = targets.get(specs.iloc[0])
+    return t.kind == "regression" and t.dim == 1 and t.n_out == 1
+
+
+def _fit(ax, d: pd.DataFrame, out) -> None:
+    """The target on its test points, in its own units (a data file's x mapped back), and per
+    activation the median seed of the configuration with the lowest median test MSE."""
+    first = d.iloc[0]
+    t = targets.get(first["spec"])
+    data = targets.sample(t, int(first["n_train"]), int(first["n_test"]))
+    lo, hi = t.x_range[0] if t.x_range else (t.lo, t.hi)
+    X = data.X_test[0]
+    units = lo + (X - t.lo) / (t.hi - t.lo) * (hi - lo)
+    ax.plot(units, data.Y_test[0], color="0.2", linewidth=1.4, label="target (test points)")
+    drawn = 0
+    for act in activations_ordered(d["activation"]):
+        a = d[(d["activation"] == act) & d["status"].eq("ok")]
+        if a.empty:
+            continue
+        keys = ["width", "depth", "optimizer"]
+        best = a.groupby(keys)["test_mse"].median().idxmin()
+        cfg = a.set_index(keys).loc[[best]].reset_index().sort_values("test_mse")
+        median = cfg.iloc[(len(cfg) - 1) // 2].copy()
+        median["target"] = median["spec"]
+        try:
+            Y = trained_output(out, median, data.X_test)[0]
+        except (OSError, UserError):  # the table without its networks (e.g. copied alone)
+            continue
+        ax.plot(units, Y, color=color(act), linewidth=1.0, linestyle="--",
+                label=f"{act}: its best width and depth, median seed")
+        drawn += 1
+    ax.set_xlabel(t.labels[0][0] if t.labels else "x")
+    ax.set_ylabel(t.labels[1][0] if t.labels else "f(x)")
+    ax.set_title(f"{first['target']}: the fits" + ("" if drawn else " (networks not stored)"))
 
 
 def _by_activation(ax, d: pd.DataFrame, col: str) -> None:
