@@ -9,6 +9,8 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from uat import activations, cli, custom, formula, study, targets
 from uat.errors import SpecError, UserError
@@ -305,3 +307,27 @@ def test_a_theorem_figure_refuses_a_grid_it_cannot_draw(tmp_path, figure, target
     assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
     assert "study.figure:" in res.stderr and 'use figure = "grid"' in res.stderr, res.stderr
     assert all(w in res.stderr for w in words), res.stderr
+
+
+FORMULA_PIECES = ["x", "1", "2.5", "pi", "e", "+", "-", "*", "/", "**", "(", ")", ",", "sin(",
+                  "exp(", "abs(", "maximum(", "log(", "sqrt(", "tanh(", "erf(", "cbrt(", " ",
+                  "x1", "[", "]", ".", "'", "lambda", "if", "<", "__import__(", "1e308", "9**9"]
+
+
+@pytest.mark.filterwarnings("error")  # no SyntaxWarning reaches the user before the message
+@settings(max_examples=600, derandomize=True, deadline=None)
+@given(st.lists(st.sampled_from(FORMULA_PIECES), max_size=24))
+def test_fuzzed_formulas_parse_or_are_refused_in_one_line(pieces):
+    """Any text is a formula or a one-line SpecError; a formula evaluates, differentiates and
+    has a degree without raising (values may be inf or nan: the callers check them)."""
+    text = "".join(pieces)
+    try:
+        f = formula.parse(text)
+    except SpecError as err:
+        assert "\n" not in str(err)
+        return
+    x = np.linspace(-2, 2, 9)
+    with np.errstate(all="ignore"):
+        formula.evaluate(f.tree, {"x": x})
+        formula.evaluate(formula.derivative(f.tree), {"x": x})
+    formula.degree(f.tree)

@@ -11,6 +11,7 @@ integer that takes forever to compute.
 
 import ast
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -78,7 +79,9 @@ def parse(text: str, variables: Sequence[str] = ("x",)) -> Formula:
         _refuse(text[:40] + "...", f"is {len(text)} characters long; at most {MAX_LENGTH}",
                 variables)
     try:
-        body = ast.parse(text.strip(), mode="eval").body
+        with warnings.catch_warnings():  # "1x": a SyntaxWarning on stderr, then our error
+            warnings.simplefilter("ignore", SyntaxWarning)
+            body = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError):
         _refuse(text, "is not a formula", variables)
     except (RecursionError, MemoryError):

@@ -11,6 +11,7 @@ target.
 import ast
 import difflib
 import inspect
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -35,8 +36,10 @@ def parse(text: str) -> tuple[str, dict[str, Any]]:
     if not isinstance(text, str):
         raise SpecError(f"a spec must be a string like 'name' or 'name(key=value)'; got {text!r}")
     try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
+        with warnings.catch_warnings():  # "sin(freq=1x)": no SyntaxWarning before the error
+            warnings.simplefilter("ignore", SyntaxWarning)
+            node = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError):
         raise SpecError(
             f"cannot parse spec {text!r}; write 'name' or 'name(key=value, ...)'"
         ) from None
