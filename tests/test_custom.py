@@ -178,7 +178,7 @@ def test_n_dimensional_csv(tmp_path):
      "".join(f"{i},{i}\n" for i in range(8, 12)), "csv(path='d.csv')",
      ["line 7", "'intensity'", "'abc'", "not a finite number"]),
     ("ppm,intensity\n" + "".join(f"{i},{i}\n" for i in range(5)) + "6,\n",
-     "csv(path='d.csv')", ["line 7", "nan"]),
+     "csv(path='d.csv')", ["line 7", "column 'intensity' is empty"]),
     ("ppm,intensity\n1,2\n2,3\n", "csv(path='d.csv')", ["2 points; at least 8"]),
     ("justone\n1\n2\n", "csv(path='d.csv')", ["at least two columns"]),
     ("a,b\n" + "".join(f"1,{i}\n" for i in range(10)), "csv(path='d.csv')",

@@ -59,3 +59,9 @@ def test_bad_specs_name_the_problem(text, words):
 def test_non_string_spec():
     with pytest.raises(SpecError, match="must be a string"):
         spec.parse(3)
+
+
+def test_toml_booleans_in_a_spec():
+    """A study file is TOML: act(f='x', monotone=true) reads as Python's True."""
+    assert spec.parse("act(f='x', monotone=true)") == ("act", {"f": "x", "monotone": True})
+    assert spec.parse("act(f='x', monotone=false)")[1]["monotone"] is False

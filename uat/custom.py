@@ -141,11 +141,24 @@ def _read_csv(p: Path, x: str, y: str) -> tuple[Array, Array, list[str], list[st
         bad = np.flatnonzero(~np.isfinite(v))
         if bad.size:
             cell = df[c].iloc[bad[0]]
-            raise UserError(f"target 'csv': {p} line {bad[0] + 2}: column {c!r} holds "
-                            f"{cell!r}, not a finite number")
+            what = "is empty" if pd.isna(cell) else f"holds {str(cell)!r}, not a finite number"
+            raise UserError(f"target 'csv': {p} line {_line(p, bad[0])}: column {c!r} {what}")
         arrays.append(v)
     A = np.stack(arrays) if arrays else np.empty((0, 0))
     return A[:len(xs)], A[len(xs):], xs, ys
+
+
+def _line(p: Path, row: int) -> int:
+    """The file's line number of data row `row` (0-based), counting the header and comments."""
+    seen = -1
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.lstrip().startswith("#") or not line.strip():
+                continue
+            if seen == row:  # seen -1 is the header
+                return number
+            seen += 1
+    return row + 2
 
 
 def _read_npy(p: Path, x: str, y: str) -> tuple[Array, Array, list[str], list[str]]:
@@ -226,7 +239,7 @@ class _Split:
         n = self.U.shape[1]
         if n_train + n_test > n:
             test = max(2, n // 4)
-            raise UserError(f"target '{self.name}' has {n} points; n_train + n_test = "
+            raise UserError(f"target '{short(self.name)}' has {n} points; n_train + n_test = "
                             f"{n_train + n_test} is more: set [data] n_train = {n - test} and "
                             f"n_test = {test}, or fewer")
         at = np.floor(np.arange(n_test) * (n - 1) / max(1, n_test - 1)).astype(int)

@@ -55,6 +55,9 @@ def parse(text: str) -> tuple[str, dict[str, Any]]:
             raise SpecError(f"spec {text!r}: '**' is not allowed; give arguments as key=value")
         if kw.arg in kwargs:
             raise SpecError(f"spec {text!r}: key '{kw.arg}' is given twice")
+        if isinstance(kw.value, ast.Name) and kw.value.id in ("true", "false"):
+            kwargs[kw.arg] = kw.value.id == "true"  # TOML's spelling, in a TOML file
+            continue
         try:
             kwargs[kw.arg] = ast.literal_eval(kw.value)
         except ValueError:

@@ -273,8 +273,8 @@ def _check_run(path, run: Run, where: str) -> None:
               f"networks over {MAX_LM_PARAMS} parameters")
     try:
         _check_sample(run.target, run.n_train, run.n_test)
-    except UserError as err:
-        _fail(path, f"{where}.n_test", f"{run.target}: {err}")
+    except UserError as err:  # the message names the target
+        _fail(path, f"{where}.n_test", str(err))
 
 
 @functools.lru_cache(maxsize=256)
