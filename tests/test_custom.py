@@ -108,13 +108,21 @@ def test_symbolic_degree(text, degree):
 
 def test_activation_from_a_formula_detects_its_family():
     get = activations.get
-    assert get("act(f='x**2 - x**2 + x')").poly_degree == 1  # the numbers correct the symbols
-    assert get("act(f='sin(x)**2 + cos(x)**2 + x**3')").poly_degree == 3
+    assert get("act(f='x**2 - x**2 + x')").poly_degree == 1  # expanded exactly
+    assert get("act(f='x + 1e-15 * x**3')").poly_degree == 3  # small is not zero
     assert get("act(f='(1 + x)**4')").poly_degree == 4
+    hidden = get("act(f='sin(x)**2 + cos(x)**2 + x**3')")  # x**3, but not visibly: no claim
+    assert hidden.poly_degree is None and not hidden.analytic
     softsign = get("act(f='x / (1 + abs(x))', monotone=True)")
-    assert softsign.poly_degree is None and softsign.monotone and softsign.bounded
-    assert softsign.sigmoidal and not softsign.analytic  # abs: no claim of analyticity
+    assert softsign.poly_degree is None and softsign.monotone
+    assert not (softsign.analytic or softsign.bounded or softsign.sigmoidal)  # never claimed
     assert get("act(f='tanh(x) + x / 10')").analytic
+    for text in ("sqrt((x - 0.0025)**2)", "arccos(cos(x + 0.0025))", "exp(x / 1000)", "tan(x)"):
+        assert not get(f"act(f='{text}')").analytic, text  # branch points, or a polynomial look
+    for text in ("x / (1 + abs(x)) + 0.01 * sin(2 * pi * x / 0.005) * exp(-(x - 14.795)**2 / 0.01)",
+                 "x - 2 * sin(x)**9"):
+        with pytest.raises(SpecError, match="monotone = true, but f decreases"):
+            get(f"act(f='{text}', monotone=True)")
     assert get("act(f='x**3')").name == "act(f='x ** 3', monotone=False, gain=1.0)"
     for text, word in [("act(f='sin(x)', monotone=True)", "f decreases near x"),
                        ("act(f='log(x)')", "not finite at x = -20"),
@@ -331,3 +339,63 @@ def test_fuzzed_formulas_parse_or_are_refused_in_one_line(pieces):
         formula.evaluate(f.tree, {"x": x})
         formula.evaluate(formula.derivative(f.tree), {"x": x})
     formula.degree(f.tree)
+
+
+def test_a_moved_project_redraws_its_stored_runs_and_leaves_out_edited_data(tmp_path, caplog):
+    """Issue #12 review: `--scale stored` after moving the folder finds the data where the
+    study says it is now; runs on a file that has since changed are left out, with a
+    warning, instead of failing the figure."""
+    here = tmp_path / "a"
+    here.mkdir()
+    spectrum(here)
+    write_study(here, "csv(path='spectrum.csv', x='ppm', y='intensity')")
+    out = tmp_path / "out"
+    assert cli.main(["run", str(here / "mine.toml"), "--out", str(out), "--quiet"]) == 0
+    there = tmp_path / "b"
+    here.rename(there)
+    from uat import api
+
+    s = api.reading(there / "mine.toml", "stored", out)
+    assert len(s.runs) == 4 and all(str(there) in r.target for r in s.runs)
+    assert cli.main(["plot", str(there / "mine.toml"), "--scale", "stored", "--out",
+                     str(out)]) == 0
+    spectrum(there, n=121)  # edited: the stored runs no longer match any file
+    assert api.reading(there / "mine.toml", "stored", out).runs == ()
+    assert "left out: that file is gone or has changed" in caplog.text
+
+
+@pytest.mark.parametrize("make, spec_text, words", [
+    (lambda p: (p / "d.npz").write_bytes(b"PK\x03\x04 not a zip"), "npy(path='d.npz')",
+     ["not a NumPy .npy or .npz file"]),
+    (lambda p: np.savez(p / "d.npz"), "npy(path='d.npz')", ["holds no arrays"]),
+    (lambda p: np.savez(p / "d.npz", x=np.array([object()] * 9), y=np.zeros(9)),
+     "npy(path='d.npz')", ["not a NumPy .npy or .npz file"]),
+    (lambda p: np.save(p / "d.npy", np.ones((9, 2)) + 1j), "npy(path='d.npy')",
+     ["must hold real numbers"]),
+    (lambda p: (p / "d.csv").write_text("intensity,ppm\n" + "".join(
+        f"{i},{i * i}\n" for i in range(9))), "csv(path='d.csv', y='intensity')", None),
+    (lambda p: (p / "d.csv").write_text("a,b\n" + "".join(f"{i},{i}\n" for i in range(9))),
+     "csv(path='d.csv', x='a', y='a')", ["'a' is both an input (x) and the output (y)"]),
+    (lambda p: (p / "f.py").write_text("import sys\nsys.exit(3)\n"), "py(path='f.py:g')",
+     ["importing it raised SystemExit: 3"]),
+])
+def test_more_broken_files_are_one_line(tmp_path, make, spec_text, words):
+    make(tmp_path)
+    if words is None:  # the default inputs leave the named output out
+        t = targets.get(spec_text, base=tmp_path)
+        assert t.labels == (("ppm",), ("intensity",))
+        return
+    with pytest.raises(UserError) as err:
+        targets.get(spec_text, base=tmp_path)
+    assert "\n" not in str(err.value) and all(w in str(err.value) for w in words), err.value
+
+
+@pytest.mark.parametrize("text, word", [
+    ("1" + "0" * 400 + " * x", "too large for a float"),
+    ("-" * 350 + "x", "nested more than"),
+    ("x/" * 199 + "x", "nested more than"),
+])
+def test_formulas_that_would_overflow_or_recurse_are_one_line(text, word):
+    with pytest.raises(SpecError, match=word):
+        activations.get(f"act(f='{text}')")
+    assert formula.degree(formula.parse("x**1e400").tree) is None

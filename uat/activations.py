@@ -286,11 +286,16 @@ def poly(degree: int) -> Activation:
 FORMULA_RANGE = 20.0  # a formula activation must be finite on [-20, 20], where nets live
 _WIDE = np.concatenate([-np.logspace(4, -4, 401), [0.0], np.logspace(-4, 4, 401)])
 _NEAR = np.linspace(-FORMULA_RANGE, FORMULA_RANGE, 8001)
+_PROBE = -FORMULA_RANGE + math.sqrt(2) * 1e-3 * np.arange(28285)  # no common period with _NEAR
 
 
 @functools.lru_cache(maxsize=64)
 def _formula_facts(text: str, monotone: bool) -> tuple:
-    """(formula, derivative tree, facts) of `act(f=text)`, the facts checked on grids."""
+    """(formula, derivative tree, facts) of `act(f=text)`. A fact is claimed only where it is
+    known, because floors of theory rest on them: the degree when the formula is visibly a
+    polynomial, `analytic` when it is built from functions analytic on R, `monotone` when the
+    user states it (refused where a grid shows it false). Bounded, Lipschitz and sigmoidal
+    are not claimed: grids cannot show them, and the floors that need them are left out."""
     where = f"activation 'act': 'f' = {text!r}"
     try:
         parsed = formula.parse(text, ("x",))
@@ -310,34 +315,35 @@ def _formula_facts(text: str, monotone: bool) -> tuple:
     if bad.any():
         raise SpecError(f"{where} (or its derivative) is not finite at x = "
                         f"{_NEAR[bad][0]:g}; it must be finite on [-{FORMULA_RANGE:g}, "
-                        f"{FORMULA_RANGE:g}]")
-    degree = formula.degree(parsed.tree)  # an upper bound: x**2 - x**2 + x reads as 2
-    numeric = _numeric_degree(near) if degree is None or degree <= 16 else None
-    if numeric is not None and (degree is None or numeric < degree):
-        degree = numeric  # sin(x)**2 + cos(x)**2 is 1: a polynomial the symbols do not show
-    if degree == 0:
+                        f"{FORMULA_RANGE:g}] (checked at {_NEAR.size:,} points)")
+    coef = formula.coefficients(parsed.tree)
+    degree = None if coef is None else len(np.polynomial.polynomial.polytrim(coef)) - 1
+    if degree == 0 or np.ptp(near) == 0:
         raise SpecError(f"{where} is a constant: every network would be a constant")
     if degree is not None and degree > MAX_DEGREE:
         raise SpecError(f"{where} is a polynomial of degree {degree}; at most {MAX_DEGREE}")
-    if monotone and (np.any(np.diff(near) < 0) or np.any(np.diff(wide[np.isfinite(wide)]) < 0)):
-        at = _NEAR[1:][np.diff(near) < 0]
-        place = f"near x = {at[0]:g}" if at.size else "for large |x|"
-        raise SpecError(f"{where}: monotone = true, but f decreases {place}")
-    top = np.max(np.abs(near[np.abs(_NEAR) <= 100]))
-    far = np.abs(wide[np.abs(_WIDE) >= 1e3])
-    bounded = bool(np.all(np.isfinite(far)) and far.max() <= 1.1 * top)
-    slope = np.abs(d_wide[np.isfinite(d_wide)])
-    lipschitz = bool(np.all(np.isfinite(d_wide)) and slope.max() <= 1e3 * np.abs(d_near).max())
-    smooth = formula.functions_used(parsed.tree) <= formula.SMOOTH
-    facts = dict(poly_degree=degree, monotone=monotone, bounded=bounded and degree is None,
-                 lipschitz=lipschitz or degree == 1, analytic=degree is None and smooth,
-                 sigmoidal=monotone and bounded and degree is None and wide[0] != wide[-1])
+    if monotone:
+        with np.errstate(all="ignore"):
+            probe, d_probe = (np.broadcast_to(formula.evaluate(t, {"x": _PROBE}), _PROBE.shape)
+                              for t in (parsed.tree, d_tree))
+        falls = np.flatnonzero((np.diff(near) < 0) | (d_near[1:] < 0))
+        elsewhere = (np.any(np.diff(probe) < 0) or np.any(d_probe < 0) or
+                     np.any(np.diff(wide[np.isfinite(wide)]) < 0) or np.any(d_wide < 0))
+        if falls.size or elsewhere:
+            place = f"near x = {_NEAR[1:][falls[0]]:g}" if falls.size else "somewhere"
+            raise SpecError(f"{where}: monotone = true, but f decreases {place}")
+    # analytic on R and not a polynomial; not claimed when the values look like one
+    analytic = (degree is None and formula.analytic_on_r(parsed.tree)
+                and _numeric_degree(near) is None)
+    facts = dict(poly_degree=degree, monotone=monotone, lipschitz=degree == 1,
+                 analytic=analytic)
     return parsed, d_tree, facts
 
 
 def _numeric_degree(values: Array, most: int = 16) -> int | None:
     """The lowest degree <= `most` of a polynomial that fits values on _NEAR to rounding, or
-    None: the Chebyshev fit's largest residual against the values' scale."""
+    None. Only a veto (a formula that looks like a polynomial on [-20, 20] is not claimed
+    analytic): weights scale x beyond any grid, so it proves nothing."""
     t = _NEAR / FORMULA_RANGE
     scale = max(float(np.max(np.abs(values))), 1e-300)
     for d in range(most + 1):
@@ -351,11 +357,11 @@ def act(f: str, monotone: bool = False, gain: float = 1.0) -> Activation:
     """An activation from a formula in x, e.g. act(f="x / (1 + abs(x))"); df by symbolic
     differentiation (uat.formula), from Z.
 
-    Facts: polynomial degree from the symbols (or, when they hide it, from an exact fit on
-    [-20, 20]); analytic when it is not a polynomial and uses no abs, sign, maximum, minimum;
-    bounded and Lipschitz read off grids up to |x| = 1e4. `monotone` is yours to state (it
-    admits floors for width-1 nets) and is checked on those grids; `gain` scales the initial
-    weights' variance (2 for ReLU-like formulas, He et al. 2015)."""
+    Facts (see `_formula_facts`): the polynomial degree when the formula is visibly a
+    polynomial (expanded exactly); analytic when built from functions analytic on R; bounded,
+    Lipschitz and sigmoidal never claimed. `monotone` is yours to state (it admits floors for
+    width-1 nets); uat refuses it where f or f' decreases on grids up to |x| = 1e4, but cannot
+    prove it. `gain` scales the initial weights' variance (2 for ReLU-like formulas)."""
     if not (math.isfinite(gain) and 0 < gain <= 100):
         raise SpecError(f"activation 'act': 'gain' must be in (0, 100]; got {gain}")
     parsed, d_tree, facts = _formula_facts(f, monotone)

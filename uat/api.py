@@ -1,14 +1,16 @@
 """The Python API for notebooks, mirroring the CLI: `uat.run(...)` and `uat.load(...)`."""
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import pandas as pd
 
-from uat import runner, store, study
+from uat import custom, runner, store, study, targets
 from uat.errors import UserError
 
 STUDIES_DIR = Path("studies")
+log = logging.getLogger("uat.api")
 
 
 def studies(studies_dir=STUDIES_DIR) -> Path:
@@ -59,11 +61,23 @@ def stored(s: study.Study, out="results") -> study.Study:
     (each row holds the configuration that defines it), as a Study at scale "stored"."""
     df = store.read(out, s.name)
     fields = list(study.Run.__dataclass_fields__)
-    runs = {}
+    here = {custom.key_form(r.target): r.target for r in s.runs}  # a moved data file
+    runs, gone = {}, set()
     for row in df[fields].drop_duplicates().itertuples(index=False):
-        run = study.Run(**{f: (int(v) if f in ("width", "depth", "seed", "n_train", "n_test")
-                               else v) for f, v in zip(fields, row, strict=True)})
+        config = {f: (int(v) if f in ("width", "depth", "seed", "n_train", "n_test") else v)
+                  for f, v in zip(fields, row, strict=True)}
+        config["target"] = here.get(custom.key_form(config["target"]), config["target"])
+        if config["target"] not in here.values() and custom.short(config["target"]):
+            try:  # a file that is gone, or was edited since: those runs cannot be redrawn
+                targets.get(config["target"])
+            except UserError:
+                gone.add(custom.short(config["target"]))
+                continue
+        run = study.Run(**config)
         runs.setdefault(run.key, run)
+    for label in sorted(gone):
+        log.warning("%s: stored runs on %s are left out: that file is gone or has changed "
+                    "since they were trained", s.name, label)
     return dataclasses.replace(s, scale="stored", runs=tuple(runs.values()))
 
 

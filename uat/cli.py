@@ -209,7 +209,8 @@ def cmd_plot(args) -> int:
     if not paths:
         print(f"uat plot: nothing to draw for {s.name} at scale {args.scale} in {args.out} "
               f"(figure {s.figure!r}, {len(api.table(s, args.out))} runs stored); run "
-              f"`uat run {args.study} --scale {args.scale}` first", file=sys.stderr)
+              f"`uat run {args.study} --scale "
+              f"{'default' if args.scale == 'stored' else args.scale}` first", file=sys.stderr)
         return 1
     return 0
 
@@ -243,6 +244,8 @@ def cmd_verdict(args) -> int:
                   for sc, x in loaded.items()}
         scale = args.scale or report.choose_scale(counts)
         s = loaded.get(scale or "default") or api.stored(loaded["default"], args.out)
+        if scale == "stored" and scale not in counts:  # asked for: every stored run
+            counts[scale] = (len(s.runs), len(s.runs))
         if not scale or counts[scale][0] == 0:
             print(f"{s.name}: nothing stored at scale {scale or 'any'}; run it first")
             continue

@@ -23,6 +23,7 @@ import importlib
 import importlib.util
 import math
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +122,13 @@ def _columns(spec_text: str, available: list[str], default: list[str], what: str
     return wanted
 
 
+def _disjoint(name: str, p: Path, xs: list[str], ys: list[str]) -> None:
+    both = [c for c in xs if c in ys]
+    if both or not xs:
+        raise UserError(f"target '{name}': {p}: column {(both or ys)[0]!r} is both an input (x) "
+                        f"and the output (y); name the inputs with x='...'")
+
+
 def _read_csv(p: Path, x: str, y: str) -> tuple[Array, Array, list[str], list[str]]:
     import pandas as pd
 
@@ -133,8 +141,9 @@ def _read_csv(p: Path, x: str, y: str) -> tuple[Array, Array, list[str], list[st
     if len(cols) < 2:
         raise UserError(f"target 'csv': {p}: needs at least two columns (x and y); found "
                         f"{len(cols)}: {', '.join(cols)}")
-    xs = _columns(x, cols, cols[:-1], "x", "csv", p)
     ys = _columns(y, cols, cols[-1:], "y", "csv", p)
+    xs = _columns(x, cols, [c for c in cols if c not in ys], "x", "csv", p)
+    _disjoint("csv", p, xs, ys)
     arrays = []
     for c in xs + ys:
         v = pd.to_numeric(df[c], errors="coerce").to_numpy(np.float64)
@@ -163,24 +172,36 @@ def _line(p: Path, row: int) -> int:
 
 def _read_npy(p: Path, x: str, y: str) -> tuple[Array, Array, list[str], list[str]]:
     try:
+        if zipfile.is_zipfile(p):  # an .npz: its arrays' unpacked sizes, before unpacking
+            with zipfile.ZipFile(p) as z:
+                unpacked = sum(i.file_size for i in z.infolist())
+            if unpacked > MAX_FILE:
+                raise UserError(f"target 'npy': {p}: {unpacked:,} bytes unpacked; at most "
+                                f"{MAX_FILE:,}")
         loaded = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
-        raise UserError(f"target 'npy': {p}: not a NumPy .npy or .npz file "
-                        f"({str(err).splitlines()[0]})") from None
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                arrays = {k: loaded[k] for k in loaded.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
+        raise UserError(f"target 'npy': {p}: not a NumPy .npy or .npz file of numbers "
+                        f"({(str(err).splitlines() or [type(err).__name__])[0]})") from None
     if isinstance(loaded, np.lib.npyio.NpzFile):
-        with loaded:
-            arrays = {k: loaded[k] for k in loaded.files}
         names = list(arrays)
-        xs = _columns(x, names, ["x"] if "x" in names else names[:-1], "x", "npy", p)
+        if not names:
+            raise UserError(f"target 'npy': {p}: the .npz file holds no arrays")
         ys = _columns(y, names, ["y"] if "y" in names else names[-1:], "y", "npy", p)
+        rest = [n for n in names if n not in ys]
+        xs = _columns(x, names, ["x"] if "x" in rest else rest, "x", "npy", p)
+        _disjoint("npy", p, xs, ys)
 
         def rows(keys):
             out = []
             for k in keys:
                 a = np.asarray(arrays[k])
-                if a.ndim not in (1, 2) or not np.issubdtype(a.dtype, np.number):
-                    raise UserError(f"target 'npy': {p}: array {k!r} must be numbers of shape "
-                                    f"(n,) or (n, k); got {a.dtype} {a.shape}")
+                if a.ndim not in (1, 2) or not np.issubdtype(a.dtype, np.number) or \
+                        np.iscomplexobj(a):
+                    raise UserError(f"target 'npy': {p}: array {k!r} must be real numbers of "
+                                    f"shape (n,) or (n, k); got {a.dtype} {a.shape}")
                 out.extend(a[:, None].T if a.ndim == 1 else a.T)
             return np.asarray(out, np.float64)
 
@@ -189,12 +210,14 @@ def _read_npy(p: Path, x: str, y: str) -> tuple[Array, Array, list[str], list[st
             raise UserError(f"target 'npy': {p}: x has {X.shape[1]} points, y {Y.shape[1]}")
     else:
         a = np.asarray(loaded)
-        if a.ndim != 2 or a.shape[1] < 2 or not np.issubdtype(a.dtype, np.number):
-            raise UserError(f"target 'npy': {p}: a .npy file must hold numbers of shape "
+        if a.ndim != 2 or a.shape[1] < 2 or not np.issubdtype(a.dtype, np.number) or \
+                np.iscomplexobj(a):
+            raise UserError(f"target 'npy': {p}: a .npy file must hold real numbers of shape "
                             f"(n, k >= 2), one column per variable; got {a.dtype} {a.shape}")
         cols = [str(i) for i in range(a.shape[1])]
-        xs = _columns(x, cols, cols[:-1], "x", "npy", p)
         ys = _columns(y, cols, cols[-1:], "y", "npy", p)
+        xs = _columns(x, cols, [c for c in cols if c not in ys], "x", "npy", p)
+        _disjoint("npy", p, xs, ys)
         X = a[:, [int(c) for c in xs]].T.astype(np.float64)
         Y = a[:, [int(c) for c in ys]].T.astype(np.float64)
     for what, A in (("x", X), ("y", Y)):
@@ -287,7 +310,7 @@ def _load_function(path: str):
             module = importlib.util.module_from_spec(loader)
             try:
                 loader.loader.exec_module(module)
-            except Exception as err:  # noqa: BLE001 - the user's code: report it in one line
+            except (Exception, SystemExit) as err:  # noqa: BLE001 - the user's code: one line
                 raise UserError(f"target 'py': {p}: importing it raised "
                                 f"{type(err).__name__}: {err}") from None
             module.__uat_digest__ = digest(p)
@@ -295,7 +318,7 @@ def _load_function(path: str):
     else:
         try:
             module = importlib.import_module(where)
-        except Exception as err:  # noqa: BLE001
+        except (Exception, SystemExit) as err:  # noqa: BLE001
             raise UserError(f"target 'py': cannot import {where!r}: {type(err).__name__}: "
                             f"{err}") from None
         source = Path(getattr(module, "__file__", "") or "")
@@ -315,7 +338,7 @@ class _Call:
         fn, _ = _load_function(self.path)
         try:
             Y = np.asarray(fn(np.array(X, np.float64)), np.float64)
-        except Exception as err:  # noqa: BLE001
+        except (Exception, SystemExit) as err:  # noqa: BLE001
             raise UserError(f"target 'py': {self.path} raised {type(err).__name__}: "
                             f"{err}") from None
         n_s = X.shape[-1]
@@ -376,12 +399,14 @@ def short(text: str) -> str | None:
         return None
     if name not in PATHED:
         return None
-    path = str(kwargs.get("path", ""))
+    path, tag = str(kwargs.get("path", "")), str(kwargs.get("sha256", ""))[:6]
+    version = f" {tag}" if tag else ""  # two files of one name, or two versions, stay apart
     if name == "py":
         where, _, fn = path.rpartition(":")
-        return f"py({Path(where).name}:{fn})" if where.endswith(".py") else f"py({path})"
-    y = kwargs.get("y", "")
-    return f"{name}({Path(path).name}" + (f", y={y})" if y else ")")
+        shown = f"{Path(where).name}:{fn}" if where.endswith(".py") else path
+        return f"py({shown}{version})"
+    x, y = kwargs.get("x", ""), kwargs.get("y", "")
+    return f"{name}({Path(path).name}{version}, {x} -> {y})"
 
 
 def stamp(text: str):
@@ -400,7 +425,7 @@ def stamp(text: str):
         st = Path(path).stat()
     except (OSError, ValueError):
         return None
-    return st.st_mtime_ns, st.st_size
+    return st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino  # ctime: no one can set it
 
 
 def key_form(text: str) -> str:

@@ -23,6 +23,8 @@ from uat.errors import SpecError
 Array = np.ndarray
 MAX_LENGTH = 2000  # characters of a formula
 MAX_NODES = 400  # nodes of its tree (and of its derivative, which can grow)
+MAX_DEPTH = 60  # nesting of its tree: the recursive walks here stay far from Python's limit
+MAX_EXPONENT = 1e6  # x**c with |c| above this is not read as a polynomial
 
 # name -> (numpy function, number of arguments)
 FUNCTIONS: dict[str, tuple[Callable, int]] = {
@@ -35,7 +37,9 @@ FUNCTIONS: dict[str, tuple[Callable, int]] = {
     "minimum": (np.minimum, 2),
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
-SMOOTH = set(FUNCTIONS) - {"abs", "sign", "maximum", "minimum"}  # analytic where defined
+# real-analytic on all of R (no pole, no branch point): composed with + - * and whole powers
+# they give a function analytic on R, so not a polynomial on any interval unless a polynomial
+ANALYTIC = {"sin", "cos", "exp", "expm1", "sinh", "cosh", "tanh", "arctan", "arcsinh", "erf"}
 _STEP = "_step"  # internal: 1.0 where u > 0 else 0.0 (the derivative of maximum, minimum)
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
@@ -88,14 +92,20 @@ def parse(text: str, variables: Sequence[str] = ("x",)) -> Formula:
         _refuse(text, "is nested too deeply", variables)
     count = [0]
 
-    def walk(node) -> Node:
+    def walk(node, depth: int = 0) -> Node:
         count[0] += 1
         if count[0] > MAX_NODES:
             _refuse(text, f"has more than {MAX_NODES} parts", variables)
+        if depth > MAX_DEPTH:
+            _refuse(text, f"is nested more than {MAX_DEPTH} deep", variables)
+        deeper = depth + 1
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int | float):
-                _refuse(text, f"{node.value!r} is not a number", variables)
-            return _num(node.value)
+                _refuse(text, f"{str(node.value)[:20]!r} is not a number", variables)
+            try:
+                return _num(node.value)
+            except OverflowError:
+                _refuse(text, "has a number too large for a float", variables)
         if isinstance(node, ast.Name):
             if node.id in variables:
                 return Node("var", (), node.id)
@@ -105,9 +115,10 @@ def parse(text: str, variables: Sequence[str] = ("x",)) -> Formula:
                    if node.id in FUNCTIONS else f"unknown name '{node.id}'")
             _refuse(text, why, variables)
         if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-            return _fold(Node(_OPS[type(node.op)], (walk(node.left), walk(node.right))))
+            return _fold(Node(_OPS[type(node.op)], (walk(node.left, deeper),
+                                                     walk(node.right, deeper))))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-            inner = walk(node.operand)
+            inner = walk(node.operand, deeper)
             return _fold(Node("neg", (inner,))) if isinstance(node.op, ast.USub) else inner
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else None
@@ -120,7 +131,7 @@ def parse(text: str, variables: Sequence[str] = ("x",)) -> Formula:
             arity = FUNCTIONS[name][1]
             if len(node.args) != arity or any(isinstance(a, ast.Starred) for a in node.args):
                 _refuse(text, f"{name}() takes {arity} argument{'s' * (arity > 1)}", variables)
-            return _fold(Node(name, tuple(walk(a) for a in node.args)))
+            return _fold(Node(name, tuple(walk(a, deeper) for a in node.args)))
         what = type(node).__name__
         hint = {"Attribute": "attribute access", "Subscript": "a subscript",
                 "Compare": "a comparison", "Lambda": "lambda", "BoolOp": "and/or",
@@ -129,9 +140,10 @@ def parse(text: str, variables: Sequence[str] = ("x",)) -> Formula:
 
     try:
         tree = walk(body)
+        canonical = ast.unparse(body)
     except RecursionError:
         _refuse(text, "is nested too deeply", variables)
-    return Formula(ast.unparse(body), tree, tuple(variables))
+    return Formula(canonical, tree, tuple(variables))
 
 
 def _fold(node: Node) -> Node:
@@ -285,6 +297,24 @@ def derivative(tree: Node, var: str = "x") -> Node:
     return _mul(_chain(op, a), d[0])
 
 
+def analytic_on_r(tree: Node) -> bool:
+    """Whether the formula is built only from functions analytic on all of R (`ANALYTIC`),
+    + - * /, whole powers >= 0 and powers of a positive number: then it is real-analytic
+    wherever it is finite. sqrt(x**2) = |x| and arccos(cos(x)) are not (branch points)."""
+    op, args = tree.op, tree.args
+    if op in ("num", "var"):
+        return True
+    if op == "**":
+        b, e = args
+        whole = e.op == "num" and e.value >= 0 and e.value == int(e.value)
+        positive_base = b.op == "num" and b.value > 0
+        if not (whole or positive_base):
+            return False
+    elif op not in ("+", "-", "*", "/", "neg") and op not in ANALYTIC:
+        return False
+    return all(analytic_on_r(a) for a in args)
+
+
 def functions_used(tree: Node) -> set[str]:
     own = {tree.op} if tree.op in FUNCTIONS else set()
     return own.union(*(functions_used(a) for a in tree.args))
@@ -294,10 +324,39 @@ def size(tree: Node) -> int:
     return 1 + sum(size(a) for a in tree.args)
 
 
+def coefficients(tree: Node, var: str = "x") -> np.ndarray | None:
+    """The coefficients (c_0, ..., c_d) of a one-variable formula that is visibly a polynomial
+    (numbers, `var`, + - *, division by a number, whole powers >= 0), expanded exactly as far
+    as floats allow, so x**2 - x**2 + x is degree 1; None otherwise (sin(x)**2 + cos(x)**2 is
+    1, but not visibly: no claim is made for it)."""
+    P = np.polynomial.polynomial
+    op, args = tree.op, tree.args
+    if op == "num":
+        return np.array([tree.value])
+    if op == "var":
+        return np.array([0.0, 1.0]) if tree.value == var else None
+    if op == "**":
+        base, e = coefficients(args[0], var), args[1]
+        ok = e.op == "num" and 0 <= e.value <= MAX_DEGREE_EXPAND and e.value == int(e.value)
+        return P.polypow(base, int(e.value)) if base is not None and ok else None
+    sub = [coefficients(a, var) for a in args]
+    if any(c is None for c in sub) or op not in ("+", "-", "*", "/", "neg"):
+        return None
+    if op == "neg":
+        return -sub[0]
+    if op == "/":
+        return sub[0] / sub[1][0] if len(P.polytrim(sub[1])) == 1 and sub[1][0] != 0 else None
+    return {"+": P.polyadd, "-": P.polysub, "*": P.polymul}[op](*sub)
+
+
+MAX_DEGREE_EXPAND = 256  # whole powers expanded by `coefficients`
+
+
 def degree(tree: Node) -> int | None:
     """The polynomial degree of a formula in its variables, or None when the formula is not
     visibly a polynomial (a function applied to a variable, a division by one, a power that is
-    not a whole number >= 0). Symbolic: sin(x)**2 + cos(x)**2 counts as not a polynomial."""
+    not a whole number >= 0). Symbolic, an upper bound: x**2 - x**2 + x reads as 2 here
+    (`coefficients` expands it)."""
     op, args = tree.op, tree.args
     if op == "num":
         return 0
@@ -320,5 +379,6 @@ def degree(tree: Node) -> int | None:
             return None if sub[1] != 0 else (0 if sub[0] == 0 else None)
         if sub[0] == 0:
             return 0
-        return int(b.value) * sub[0] if b.value >= 0 and b.value == int(b.value) else None
+        whole = 0 <= b.value <= MAX_EXPONENT and b.value == int(b.value)
+        return int(b.value) * sub[0] if whole else None
     return 0 if max(sub) == 0 else None  # a function of constants is a constant

@@ -83,6 +83,9 @@ def _coerce(kind: str, name: str, key: str, value: Any, annotation: Any) -> Any:
             f"{kind} '{name}': '{key}' must be a number, string or boolean; got {value!r}"
         )
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) > 2**1023:
+            raise SpecError(f"{kind} '{name}': '{key}' is too large for a float; got "
+                            f"{str(value)[:20]}...")
         return float(value)
     if annotation in _SCALARS and not (
         isinstance(value, annotation) and not (annotation is not bool and isinstance(value, bool))
