@@ -1,12 +1,12 @@
-"""`python -m benchmarks [--quick] [--only W1,W2,W3,scaling,profile] [--out FILE]`: uat
+"""`python -m benchmarks [--quick] [--only W1,W2,W3,scaling,profile,WP] [--out FILE]`: uat
 against scikit-learn, PyTorch and SciPy on the same work, in one run; prints markdown tables
 and writes benchmarks/results.md (--quick, a < 1 minute smoke test, writes nothing unless
---out is given). Speed is measured here, never asserted in a test (issue 6).
+--out is given). WP, the work-precision diagram, also writes work_precision.png next to the
+markdown file. Speed is measured here, never asserted in a test (issue 6).
 """
 
 import argparse
 import datetime
-import hashlib
 import os
 import platform
 import time
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import uat
-from benchmarks import profile, workloads
+from benchmarks import profile, work_precision, workloads
+from benchmarks.workloads import uat_source
 
-PARTS = ("W1", "W2", "W3", "scaling", "profile")
+PARTS = ("W1", "W2", "W3", "scaling", "profile", "WP")
 RESULTS = Path(__file__).with_name("results.md")
 SAME = "<= 1.05 (equal within 5%, or better)"
 # W1 on one core with the issue's prototypes (issue 6): (row name prefix, dtype, seconds)
@@ -55,15 +55,6 @@ def _caches() -> str:
         if "Instruction" not in kind:
             out.append(f"L{level} {(index / 'size').read_text().strip()}")
     return ", ".join(out)
-
-
-def uat_source() -> str:
-    """sha256 (12 hex) over uat/**/*.py: which engine was measured (it is being optimised)."""
-    root = Path(uat.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def machine(peak: dict, startup: float | None) -> list[str]:
@@ -251,6 +242,11 @@ def targets_section(res: dict, total: float, quick: bool) -> list[str]:
             check(f"W3 {who} vs SciPy loop (1 core)", f"{x:.1f}x", ">= 10x", x >= 10)
             check_error("W3", res["W3"], scaled, named("SciPy"), "train",
                         "uat lm(scale=True) jobs 1")
+    if "WP" in res:
+        wp = res["WP"]
+        for g in wp["work"].groups:
+            ok, why = work_precision.goal(wp["results"], g.label)
+            check(f"WP {g.label}: {work_precision.GOAL}", "; ".join(why[-1:]) or "-", "yes", ok)
     if "scaling" in res:
         for name in ("networks", "n_s"):
             s = res["scaling"][name]["slope"]
@@ -301,6 +297,27 @@ def profile_section(prof: dict, tuned: dict) -> list[str]:
     return out
 
 
+def work_precision_part(quick: bool, out: Path | None, command: str, res: dict,
+                        head: list[str]) -> list[str]:
+    """Part WP: collect every side's ladder, draw the figure next to `out` (none without),
+    and return the section, with the run's `head` (machine, libraries) so that it can stand
+    in a report of other parts' run; res["WP"] = {"work", "results"} for the targets table."""
+    start, load, source = time.perf_counter(), os.getloadavg()[0], uat_source()
+    work = work_precision.work(quick)
+    results = work_precision.collect(work, work_precision.ladders(quick),  # quick: no waiting
+                                     cap=3.0 if quick else 30.0, wait=0.0 if quick else 10.0)
+    res["WP"] = {"work": work, "results": results}
+    name = None
+    if out:
+        work_precision.figure(work, results, out.parent / work_precision.FIGURE)
+        name = work_precision.FIGURE
+    provenance = (f"`{command}`, {datetime.datetime.now().isoformat(timespec='seconds')}, uat "
+                  f"source sha256 {source}; this part took "
+                  f"{time.perf_counter() - start:.0f} s, load average (1 min) before/after "
+                  f"{load:.2f} / {os.getloadavg()[0]:.2f}. Its run:\n\n" + "\n".join(head))
+    return work_precision.section(work, results, name, quick, provenance)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smoke test: few steps (< 1 minute)")
@@ -311,6 +328,7 @@ def main(argv=None) -> None:
     only = [p.strip() for p in args.only.split(",")]
     if unknown := set(only) - set(PARTS):
         ap.error(f"--only: unknown {sorted(unknown)}; choose from {', '.join(PARTS)}")
+    out = args.out or (None if args.quick else RESULTS)
     start = time.perf_counter()
     peak = matmul_peak()
     jobs2 = any(p in only for p in ("W1", "W2", "W3"))
@@ -344,13 +362,16 @@ def main(argv=None) -> None:
                  *profile_section(workloads.in_fresh_process(profile.profile, args.quick),
                                   workloads.in_fresh_process(profile.steps_only, args.quick,
                                                              env=workloads.MALLOC_TUNED))]
-    total = time.perf_counter() - start
     command = f"python -m benchmarks{' --quick' if args.quick else ''} --only {','.join(only)}"
+    if "WP" in only:
+        body += work_precision_part(args.quick, out, command, res, head)
+    total = time.perf_counter() - start
     text = "\n".join(["# uat benchmarks" + (" (--quick)" if args.quick else ""), "",
-                      f"`{command}`", "", *head, "", METHOD, *body, "## Targets (issue 6)", "",
+                      f"`{command}`", "", *head, "",
+                      *([METHOD] if any(p in only for p in PARTS[:3]) else []), *body,
+                      "## Targets (issue 6)", "",
                       *targets_section(res, total, args.quick), ""])
     print(text)
-    out = args.out or (None if args.quick else RESULTS)
     if out:
         out.write_text(text)
     print(f"done in {total:.0f} s" + (f"; wrote {out}" if out else ""))

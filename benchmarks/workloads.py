@@ -8,6 +8,7 @@ time.perf_counter under pinned threads.
 """
 
 import contextlib
+import hashlib
 import multiprocessing
 import os
 import time
@@ -21,8 +22,18 @@ from unittest import mock
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+import uat
 from benchmarks import sides
 from uat import network, optim, runner, study, targets, train
+
+
+def uat_source() -> str:
+    """sha256 (12 hex) over uat/**/*.py: which engine was measured (it is being optimised)."""
+    root = Path(uat.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 class Group(NamedTuple):
