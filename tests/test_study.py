@@ -36,14 +36,22 @@ def test_key_ignores_spelling_but_not_values():
 
 
 def test_keys_of_existing_runs_never_change():
-    """A run's key (and so its seed) is pinned: a new optimizer option with a default, such as
-    lm's `scale`, must not re-key the runs stored before it (uat.spec.canonical)."""
+    """A run's key (and so its seed) is pinned: a new optimizer option whose default keeps
+    the old behaviour, such as lm's `scale`, must not re-key the runs stored before it
+    (uat.spec.canonical); one whose default changes the method, lm's `revive` (renewing
+    units, on by default since 0.3), must: the plain-LM runs stored before it keep their key
+    and are never taken for renewed ones."""
     from uat import optim
 
-    a = study.Run("sin(freq=1.0)", "tanh", 4, 1, 0, optim.get("lm(steps=30)").name, 32, 64)
-    assert a.key == "b443976e3b194a7c"
-    b = study.Run(**{**a.config(), "optimizer": optim.get("lm(steps=30, scale=True)").name})
-    assert b.key != a.key
+    def key(spec):
+        return study.Run("sin(freq=1.0)", "tanh", 4, 1, 0, optim.get(spec).name, 32, 64).key
+
+    plain_before = "b443976e3b194a7c"  # lm(steps=30) before `revive` existed
+    assert study.Run("sin(freq=1.0)", "tanh", 4, 1, 0, "lm(steps=30, tau=0.001, ftol=1e-10, "
+                     "gtol=0.0)", 32, 64).key == plain_before
+    assert key("lm(steps=30)") == key("lm(steps=30, revive=20)") == "a854398a77f91bdf"
+    assert key("lm(steps=30, revive=0)") == "ac246adaa04565d1"
+    assert key("lm(steps=30, scale=True)") != key("lm(steps=30)")
 
 
 def test_depth_zero_runs_collapse_over_width(tmp_path):

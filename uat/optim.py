@@ -17,6 +17,8 @@ from uat import spec
 from uat.errors import SpecError
 
 MAX_STEPS = 10**7  # a run's step budget (a study's time is checked as a whole, see uat run)
+REVIVE_EVERY = 25  # with lm(revive=R): look at running members this often (steps) ...
+STALL = 0.3  # ... and renew those whose loss fell by less than this fraction since
 EXPLODE = 1e4  # a loss above EXPLODE x the initial loss counts as diverged (README)
 STATUS = {
     "converged": "stopped by a tolerance (gradient norm, relative improvement or zero loss)",
@@ -52,6 +54,7 @@ class LevenbergMarquardt:
     ftol: float  # stop after an accepted step that improves the loss by < ftol (relative)
     gtol: float  # stop when max |grad| <= gtol
     scale: bool = False  # damp with mu D^2 (Moré 1978) instead of mu I
+    revive: int = 20  # rounds of renewing units of a stalled or stopped member (uat.revive)
     dtype: str = "float64"  # always float64: the normal equations square the condition number
 
 
@@ -90,7 +93,7 @@ def adam(
 
 
 def lm(steps: int = 300, tau: float = 1e-3, ftol: float = 1e-10, gtol: float = 0.0,
-       scale: bool = False):
+       scale: bool = False, revive: int = 20):
     """Spec `lm(steps=300, ...)`: Levenberg-Marquardt for networks of up to a few hundred
     parameters (the normal equations are (P, P) per member).
 
@@ -99,15 +102,28 @@ def lm(steps: int = 300, tau: float = 1e-3, ftol: float = 1e-10, gtol: float = 0
     damping tau relative to it. Measured (benchmarks/results.md, W3): 10x lower error on
     tanh nets of width 16-32 on sin(pi x), but worse on the smoke studies (XOR, narrow ReLU,
     gaussian units), so off by default. It enters the canonical spec only when on, so run keys
-    of existing `lm(...)` runs are unchanged."""
+    of existing `lm(...)` runs are unchanged.
+
+    revive=R (default 20; 0 is plain LM): a member that stops before its budget, or gains
+    less than STALL of its loss in REVIVE_EVERY steps, has its units renewed (uat.revive):
+    dead units re-placed without changing the function, then its least useful last-layer
+    unit exchanged for a better one if a draw finds one. The loss never rises; at most R
+    renewals per member, and the steps after one count in `steps`. Measured in
+    benchmarks/trainability.md: ReLU nets reach 10-100x lower errors (shallow ReLU on
+    sin(4 pi x) at width 16: median 0.206 -> 0.0023; the NMR spectrum at width 32: 17.3 ->
+    0.18), smooth activations mostly lower, a few 2-4x higher. The canonical spec always
+    names it: a spec without it meant plain LM before it existed, so runs stored then
+    (whose optimizer reads `lm(...)` without `revive`) are never taken for either."""
     _check("lm", "steps", 1 <= steps <= MAX_STEPS, steps, f"an integer from 1 to {MAX_STEPS:,}")
     _check("lm", "tau", math.isfinite(tau) and tau > 0, tau, "a positive number")
     _check("lm", "ftol", 0 <= ftol < 1, ftol, "in [0, 1)")
     _check("lm", "gtol", gtol >= 0, gtol, ">= 0")
     _check("lm", "scale", isinstance(scale, bool), scale, "true or false")
+    _check("lm", "revive", not isinstance(revive, bool) and 0 <= revive <= 1000, revive,
+           "an integer from 0 to 1,000")
     kw = dict(steps=steps, tau=tau, ftol=ftol, gtol=gtol)
-    named = {**kw, "scale": True} if scale else kw
-    return LevenbergMarquardt(spec.canonical("lm", named), **kw, scale=scale)
+    named = {**kw, **({"scale": True} if scale else {}), "revive": revive}
+    return LevenbergMarquardt(spec.canonical("lm", named), **kw, scale=scale, revive=revive)
 
 
 OPTIMIZERS: dict[str, Callable] = {"adam": adam, "lm": lm}
@@ -252,10 +268,15 @@ def lm_damping(state: LMState, rho: np.ndarray, accepted: np.ndarray) -> LMState
     return LMState(mu, nu)
 
 
-def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value):
+def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
     """gauss_newton(theta_sub, idx) -> (loss, g, H) and value(theta_sub, idx) -> loss for the
     members `idx`; only members still running are computed, and the Jacobian only after an
-    accepted step (a rejected step just raises the damping)."""
+    accepted step (a rejected step just raises the damping).
+
+    renew(theta_sub, idx, rounds) -> (theta_sub, changed (n,)) with cfg.revive: a member
+    that stops early or stalls is handed to it (at most cfg.revive times that it changes
+    something) and, if changed, goes on from there with fresh damping. A member depends on
+    its own numbers only, so the batch it is in never changes its result."""
     k = theta.shape[0]
     theta = theta.copy()
     everyone = np.arange(k)
@@ -272,7 +293,35 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value):
     done = ~finite | (np.max(np.abs(g), axis=1) <= cfg.gtol) | (loss == 0)
     status[finite & done] = "converged"
     tiny, eps = np.finfo(theta.dtype).tiny, np.finfo(theta.dtype).eps
-    while not done.all():
+    rounds = np.zeros(k, dtype=np.int64)  # revivals so far
+    final = np.zeros(k, dtype=bool)  # stopped with nothing to re-place
+    checked = np.full(k, -1, dtype=np.int64)  # step of the last look at a running member
+    last = np.full(k, np.inf)  # its loss then
+    while True:
+        if renew is not None and cfg.revive:
+            # members that stopped early, and running members that gained less than STALL
+            # over the last REVIVE_EVERY steps
+            look = ~done & (steps > 0) & (steps % REVIVE_EVERY == 0) & (steps != checked)
+            stalled = look & (loss > (1 - STALL) * last)
+            checked[look], last[look] = steps[look], loss[look]
+            due = (done & (status == "converged") & ~final) | stalled
+            again = np.flatnonzero(due & (rounds < cfg.revive) & (steps < cfg.steps)
+                                   & (loss > 0))
+            if again.size:
+                new, changed = renew(theta[again], again, rounds[again] + 1)
+                final[again[~changed & done[again]]] = True  # stopped, nothing to re-place
+                go = again[changed]
+                if go.size:
+                    rounds[go] += 1
+                    theta[go] = new[changed]
+                    loss[go], g[go], H[go] = gauss_newton(theta[go], go)
+                    hmax[go] = _diag_max(H[go])
+                    if scaled:
+                        D2[go] = _scaling(H[go], None)
+                    state.mu[go] = cfg.tau if scaled else cfg.tau * np.where(hmax[go] > 0,
+                                                                             hmax[go], 1.0)
+                    state.nu[go] = 2.0
+                    status[go], done[go] = "max_steps", False
         idx = np.flatnonzero(~done & (steps < cfg.steps))
         if idx.size == 0:
             break
@@ -326,17 +375,18 @@ def _scaling(H: np.ndarray, D2: np.ndarray | None) -> np.ndarray:
     return np.where(d > 0, d, np.where(top > 0, top, 1.0))
 
 
-def minimize(cfg, theta, *, value_and_grad=None, gauss_newton=None, value=None):
+def minimize(cfg, theta, *, value_and_grad=None, gauss_newton=None, value=None, renew=None):
     """Run `cfg`'s optimizer from theta: (k, P) to the end of every member.
 
     Adam needs value_and_grad(theta) -> (loss (k,), grad (k, P)) and value(theta) -> (k,);
     Levenberg-Marquardt needs gauss_newton(theta_sub, idx) -> (loss, g, H) and
-    value(theta_sub, idx) -> loss on the members idx. Floating-point warnings of diverging
+    value(theta_sub, idx) -> loss on the members idx, and with `revive` on,
+    renew(theta_sub, idx, rounds) (see _run_lm). Floating-point warnings of diverging
     members are silenced: divergence is a status, not a warning.
     """
     with np.errstate(all="ignore"):
         if isinstance(cfg, Adam):
             return _run_adam(cfg, theta, value_and_grad, value)
         if isinstance(cfg, LevenbergMarquardt):
-            return _run_lm(cfg, theta, gauss_newton, value)
+            return _run_lm(cfg, theta, gauss_newton, value, renew)
     raise TypeError(f"unknown optimizer config {cfg!r}")

@@ -36,8 +36,11 @@ COLUMNS = (
     "key", "study", "target", "activation", "width", "depth", "seed", "optimizer", "loss",
     "n_params", "steps", "train_loss", "train_mse", "test_mse", "max_abs_err", "accuracy",
     "test_ce", "seconds", "status", "stop", "n_in", "n_out", "n_train", "n_test", "batch",
-    "uat_version", "finished_at",
+    "uat_version", "finished_at", "dead_start", "dead_end", "pieces",
 )
+# tables written before the diagnostics columns (uat.diagnose) read as if those were empty;
+# the next run that stores into one rewrites it with the full header first
+OLDER = {COLUMNS[:-3]: 3}
 CONFIG = ("target", "activation", "width", "depth", "seed", "optimizer", "n_train", "n_test")
 DTYPES = {"key": str, "study": str, "target": str, "activation": str, "optimizer": str,
           "loss": str, "status": str, "stop": str, "batch": str, "uat_version": str,
@@ -92,10 +95,10 @@ class Bad(NamedTuple):
 
 STATUSES = ("ok", "diverged", "failed")
 INTEGERS = ("width", "depth", "seed", "n_params", "steps", "n_in", "n_out", "n_train",
-            "n_test")
+            "n_test", "dead_start", "dead_end")
 FLOATS = ("train_loss", "train_mse", "test_mse", "max_abs_err", "accuracy", "test_ce",
-          "seconds")
-NONNEGATIVE = ("train_mse", "test_mse", "max_abs_err", "test_ce", "seconds")
+          "seconds", "pieces")
+NONNEGATIVE = ("train_mse", "test_mse", "max_abs_err", "test_ce", "seconds", "pieces")
 REQUIRED = ("key", "study", "target", "activation", "optimizer", "loss", "status", "width",
             "depth", "seed")
 _KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -161,7 +164,10 @@ def _scan(out, study: str) -> tuple[str, list[str], list[Bad]]:
     if not text:
         return ",".join(COLUMNS), [], []
     header = text[: text.index("\n")]
-    if tuple(header.split(",")) != COLUMNS:
+    pad = OLDER.get(tuple(header.split(",")), 0)
+    if pad:
+        header = ",".join(COLUMNS)
+    elif tuple(header.split(",")) != COLUMNS:
         raise UserError(
             f"{path}: written by another uat version (columns differ); move it away or run "
             f"with --fresh"
@@ -174,8 +180,8 @@ def _scan(out, study: str) -> tuple[str, list[str], list[Bad]]:
     try:
         for fields in reader:
             end = reader.line_num
-            raw = "\n".join(lines[start - 1:end])
-            reason = _problem(fields, study)
+            raw = "\n".join(lines[start - 1:end]) + "," * pad
+            reason = _problem(fields + [""] * pad, study)
             if reason is None and fields[0] in seen:
                 reason = f"its key is already on line {seen[fields[0]]}"
             if reason is None:
@@ -327,6 +333,10 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
         new = [r for r in rows if r["key"] not in have]
         if not new:
             return 0
+        if text and tuple(text[: text.index("\n")].split(",")) in OLDER:
+            header, good, bad = _scan(out, study)  # rewrite an older table with the new header
+            text = "\n".join([header, *good, *(b.text for b in bad)]) + "\n"
+            atomic_write(path, text.encode())
         if params:
             pdir = study_dir(out, study) / "params"
             pdir.mkdir(exist_ok=True)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import special
 
-from uat import network, optim
+from uat import diagnose, network, optim, revive
 from uat.network import Shape
 
 TEST_CHUNK = 2**24  # evaluate test points in member chunks of at most this many activations
@@ -30,6 +30,9 @@ class MemberResult(NamedTuple):
     status: str  # "ok" or "diverged"
     stop: str  # why the optimizer stopped: "converged", "max_steps" or "diverged"
     seconds: float  # this member's share of the batch's wall time
+    dead_start: int  # hidden units constant on the train points at the start (uat.diagnose)
+    dead_end: int  # ... at the end
+    pieces: float  # linear pieces on the test interval (1-D piecewise-linear nets; else NaN)
     theta: np.ndarray  # (P,) final parameters
 
 
@@ -134,7 +137,12 @@ def train_batch(
         )
     else:
         gauss_newton, value = gauss_newton_fns(shape, X, Y)
-        res = optim.minimize(cfg, theta0, gauss_newton=gauss_newton, value=value)
+
+        def renew(theta, idx, rounds):  # new units from the member's seed and round only
+            member_seeds = [(int(seeds[i]), 7919, int(r)) for i, r in zip(idx, rounds, strict=True)]
+            return revive.renew(theta, _take(X64, idx), Y[idx], shape, member_seeds)
+
+        res = optim.minimize(cfg, theta0, gauss_newton=gauss_newton, value=value, renew=renew)
 
     Y64 = np.stack([np.asarray(d.Y, np.float64) for d in data])
     Xt = _stack([d.X_test for d in data], np.float64)
@@ -142,6 +150,10 @@ def train_batch(
     with np.errstate(all="ignore"):
         train = evaluate(res.theta, X64, Y64, shape)
         test = evaluate(res.theta, Xt, Yt, shape)
+        dead_start = diagnose.dead_units(theta0, X64, shape)
+        dead_end = diagnose.dead_units(res.theta, X64, shape)
+        lo, hi = np.min(Xt, axis=(-2, -1)), np.max(Xt, axis=(-2, -1))  # () or (k,)
+        pieces = diagnose.linear_pieces(res.theta, lo, hi, shape)
     seconds = (time.perf_counter() - start) / len(seeds)
     results = []
     for i in range(len(seeds)):
@@ -158,6 +170,9 @@ def train_batch(
             status="diverged" if diverged else "ok",
             stop=str(res.status[i]),
             seconds=seconds,
+            dead_start=int(dead_start[i]),
+            dead_end=int(dead_end[i]),
+            pieces=nan_if(pieces[i]),
             theta=res.theta[i],
         ))
     return results
