@@ -10,9 +10,13 @@ The tables are built by tests/synthetic.py: real theory tables of small studies,
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests import synthetic as syn
+from uat.theory import checks
+from uat.theory.checks import common
+from uat.theory.checks import width as width_checks
 from uat.theory.checks.common import is_poly
 
 
@@ -75,8 +79,9 @@ def test_width_polynomial_below_its_floor_is_a_bug(built):
 def test_width_polynomial_that_looks_universal_makes_it_inconclusive(built):
     """On |x| the universal nets stop at 2e-4 (say a coarse optimizer): the degree-6 floor
     (5e-4) is then below what the measurement resolves, the bar is the cubic's, and the
-    degree-6 control, sitting on its own floor (no bug), comes out universal: the test cannot
-    tell it from the universal activations, so the verdict is inconclusive."""
+    degree-6 control, sitting on its own floor (no bug), goes under the bar. Its own proven
+    floor is under the bar, so the bar cannot class it: undecided, and the verdict is
+    inconclusive. Counting it as universal instead would contradict the control."""
     s, th = built["width"]
     j = syn.table(s, th, width_world)
     on_abs = j["target"] == "abs"
@@ -85,8 +90,23 @@ def test_width_polynomial_that_looks_universal_makes_it_inconclusive(built):
     j.loc[universal, "max_abs_err"] = 0.02
     v = syn.verdict(s, j)
     assert v["no-run-below-a-floor"] == "confirmed"
+    assert v["polynomials-not-universal"] == "inconclusive"
+    assert v["overall"] == "inconclusive" and syn.reason(s, j) == "undecided"
+    cls = width_checks.classify(j[j["depth"] == 1])
+    row = cls[(cls["target"] == "abs") & (cls["activation"] == "poly(degree=6)")].iloc[0]
+    assert row["cls"] == "undecided" and row["best"] < row["bar"] / width_checks.BAR_MARGIN
+
+
+def test_width_polynomial_under_the_bar_above_its_own_floor_is_a_failed_control(built):
+    """A polynomial control whose own floor is above the bar, measured under the bar (a
+    broken oracle or a mislabelled activation), is a bug: the rule still sees it."""
+    s, th = built["width"]
+    j = syn.table(s, th, width_world)
+    cubic = j["activation"] == "poly(degree=3)"
+    j.loc[cubic, "test_mse"], j.loc[cubic, "max_abs_err"] = 1e-12, 1e-6
+    v = syn.verdict(s, j)
+    assert v["no-run-below-a-floor"] == "contradicted"
     assert v["polynomials-not-universal"] == "contradicted"
-    assert v["overall"] == "inconclusive" and syn.reason(s, j) == "control"
 
 
 def test_width_without_controls_is_inconclusive(built):
@@ -254,6 +274,29 @@ def test_separation_deep_losing_to_shallow_is_not_confirmed(built):
     v = syn.verdict(s, j)
     assert v["deep-beats-shallow"] == "contradicted"
     assert v["overall"] == "contradicted" and syn.reason(s, j) == "training"
+
+
+def test_separation_detail_says_what_the_deep_nets_used(built):
+    """With the diagnostics stored, the deep-beats-shallow detail tells an optimizer failure
+    (3 of the 8 pieces realised, dead units) from a shape that cannot."""
+    s, th = built["separation"]
+    j = syn.table(s, th, separation_world)
+    deep = (j["width"] == 2) & (j["depth"] >= 2)
+    j.loc[deep, "test_mse"] = 1 / 12
+    j["dead_end"], j["pieces"] = 0, 8.0
+    j.loc[deep, "dead_end"], j.loc[deep, "pieces"] = 1, 3.0
+    detail = {c.check: c.detail for c in checks.for_study(j, s)}["deep-beats-shallow"]
+    assert "deep nets: " in detail and "ended with a dead unit" in detail
+    assert "median 3 linear pieces of the 8 needed" in detail
+
+
+def test_usage_is_empty_for_tables_without_diagnostics():
+    runs = pd.DataFrame({"test_mse": [0.1, 0.2], "dead_end": [np.nan, np.nan],
+                         "pieces": [np.nan, np.nan]})
+    assert common.usage(runs) == "" and common.usage(runs[["test_mse"]]) == ""
+    runs["dead_end"], runs["pieces"] = [0, 2], [4.0, 6.0]
+    assert common.usage(runs, 8) == ("1 of 2 ended with a dead unit; median 5 linear pieces "
+                                     "of the 8 needed")
 
 
 def test_separation_sup_below_one_half_is_a_bug(built):

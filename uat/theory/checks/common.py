@@ -204,6 +204,22 @@ def reach_floor(runs: pd.DataFrame, *, check: str, who: str, near: float,
         k=k, n=len(runs), threshold=share, detail=f"{k} of {len(runs)} runs")
 
 
+def usage(runs: pd.DataFrame, needed: int | None = None) -> str:
+    """What training used of the shape in these runs (uat.diagnose): how many ended with a
+    dead unit, and for 1-D piecewise-linear nets the median linear pieces (of `needed`). It
+    tells a contradicted prediction's optimizer failure from a shape that cannot: "" for a
+    table stored without the diagnostics."""
+    parts = []
+    dead = runs["dead_end"].dropna() if "dead_end" in runs else pd.Series(dtype=float)
+    if len(dead):
+        parts.append(f"{int((dead > 0).sum())} of {len(dead)} ended with a dead unit")
+    pieces = runs["pieces"].dropna() if "pieces" in runs else pd.Series(dtype=float)
+    if len(pieces):
+        parts.append(f"median {pieces.median():g} linear pieces"
+                     + (f" of the {needed} needed" if needed else ""))
+    return "; ".join(parts)
+
+
 def fmt(value: float) -> str:
     """A number for a sentence: 3 significant digits, or 'n/a'."""
     if value is None or not math.isfinite(value):

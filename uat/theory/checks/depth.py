@@ -21,6 +21,7 @@ from uat.theory.checks.common import (
     ok_rows,
     reach_floor,
     tally,
+    usage,
 )
 from uat.theory.verdict import Check, all_of, fraction
 
@@ -121,8 +122,10 @@ def _wider_beats(df: pd.DataFrame) -> Check:
         passed += c.outcome == "confirmed"
         failed += c.outcome == "contradicted"
         undecided += c.outcome == "inconclusive"
+        used = usage(wide) if c.outcome != "confirmed" else ""
         notes.append(f"{act} width {n + 1} on {target}: {c.observed:.0%} of {c.n} "
-                     f"[{c.low:.0%}, {c.high:.0%}] below {fmt(floor / BEATS)} ({c.outcome})")
+                     f"[{c.low:.0%}, {c.high:.0%}] below {fmt(floor / BEATS)} ({c.outcome})"
+                     + (f"; {used}" if used else ""))
     return all_of(
         check="width-n+1-beats-width-n", kind="prediction",
         claim="Width n + 1 approximates what width n cannot: most width-(n + 1) nets of depth "

@@ -16,6 +16,7 @@ from uat.theory.checks.common import (
     ok_rows,
     reach_floor,
     tally,
+    usage,
 )
 from uat.theory.constructions import sawtooth_depth, sawtooth_exact_errors, teeth
 from uat.theory.verdict import Check, all_of
@@ -50,10 +51,12 @@ def _deep_beats_shallow(df: pd.DataFrame) -> Check:
                      else "undecided")  # a significant test must agree with the medians
             depth, width = int(dd["depth"].iloc[0]), int(ss["width"].iloc[0])
             decisive = k is not None and depth >= k and ss["floor"].iloc[0] > 0
+            used = usage(dd, 2 * teeth(target)) if decisive else ""
             notes.append(f"{target}, {params} parameters (depth {depth} vs width {width}): "
                          f"median {fmt(dd['test_mse'].median())} vs "
                          f"{fmt(ss['test_mse'].median())}, p = {r.p:.2g} "
-                         + (f"({state})" if decisive else "(not decisive)"))
+                         + (f"({state})" if decisive else "(not decisive)")
+                         + (f"; deep nets: {used}" if used else ""))
             if decisive:
                 states.append(state)
     return all_of(

@@ -68,9 +68,11 @@ def classify(df: pd.DataFrame) -> pd.DataFrame:
     class (`cls`): universal, not universal, or undecided (no bar on the target; fewer than
     MIN_SEEDS seeds in the best cell; or the pair's own floor still falls over the top quarter
     of the widths yet stays above the bar at every width of the grid: wider nets might go
-    under, these cannot). The rule reads no activation's name; the last escape needs a floor
-    of theory for the pair, which exists for ReLU-type activations (free-knot floors) and
-    polynomials (whose floors do not fall with width), not for the smooth ones."""
+    under, these cannot; or the pair has a floor of theory that does not fall with width and
+    lies under half the bar, so going under the bar shows nothing, e.g. a degree-16
+    polynomial against a degree-8 bar). The rule reads no activation's name; the escapes need
+    a floor of theory for the pair, which exists for ReLU-type activations (free-knot floors)
+    and polynomials (whose floors do not fall with width), not for the smooth ones."""
     bar = bars(df)
     m = medians(df, ["target", "activation", "optimizer", "width"])
     sup = medians(df, ["target", "activation", "optimizer", "width"], "max_abs_err")
@@ -85,8 +87,11 @@ def classify(df: pd.DataFrame) -> pd.DataFrame:
             "floor"].first().dropna()
         quarter = own[own.index <= own.index.max() // 4]
         shrinking = not quarter.empty and own.iloc[-1] < quarter.iloc[-1] * (1 - 1e-9)
+        fixed = own.notna().any() and not shrinking  # a floor of theory that width keeps
         if not math.isfinite(b.mse) or few:
             cls = "undecided"
+        elif fixed and 0 < own.min() < b.mse / BAR_MARGIN:
+            cls = "undecided"  # its own proven floor is under the bar: the bar cannot class it
         elif best["median"] < b.mse / BAR_MARGIN and sup[at] < b.sup / BAR_MARGIN:
             cls = "universal"
         elif shrinking and own.min() >= b.mse / BAR_MARGIN:
