@@ -90,11 +90,33 @@ def test_a_table_written_before_the_diagnostics_reads_and_takes_new_rows(tmp_pat
     old = path.read_text().splitlines()
     n = len(store.COLUMNS) - len(store.COLUMNS[:-3])
     path.write_text("\n".join(",".join(line.split(",")[:-n]) for line in old) + "\n")
-    table = store.read(tmp_path, "s")
+    older = path.read_text().splitlines()
+    path.write_text("\n".join([older[0], older[1], "x,y,z", *older[2:]]) + "\n")  # a bad row
+    table, bad = store.inspect(tmp_path, "s")
     assert list(table["key"]) == ["a", "b"] and table["dead_end"].isna().all()
+    assert [(b.line, b.text) for b in bad] == [(3, "x,y,z")]
+    assert bad[0].reason == f"has 3 fields, the table has {len(store.COLUMNS) - n}"
     store.append(tmp_path, "s", [row("c", dead_start=0, dead_end=2, pieces=7.0)], batch="2")
-    assert path.read_text().splitlines()[0] == ",".join(store.COLUMNS)
+    lines = path.read_text().splitlines()
+    assert lines[0] == ",".join(store.COLUMNS) and lines[2] == "x,y,z"  # kept, in place
     table = store.read(tmp_path, "s")
     assert list(table["key"]) == ["a", "b", "c"]
     assert table["dead_end"].iloc[2] == 2 and table["pieces"].iloc[2] == 7.0
     assert table["dead_end"].iloc[:2].isna().all()
+
+
+def test_kinks_that_agree_to_rounding_count_once():
+    """Two units with proportional (w, b) share their kink; a unit whose outgoing weight is 0
+    (a freshly revived one) adds no piece even when its kink is 1e-10 from another."""
+    shape = Shape(1, 3, 1, activation="relu")
+    rng = np.random.default_rng(0)
+    wrong = 0
+    for _ in range(300):
+        c, s = rng.uniform(-0.9, 0.9), rng.uniform(0.1, 3.0, size=2)
+        theta = np.zeros((1, shape.n_params))
+        W, B = network.unpack(theta, shape)
+        W[0][0, :, 0] = [s[0], s[1], 1.0]
+        B[0][0, :, 0] = [-s[0] * c, -s[1] * c, -(c + 1e-10)]
+        W[1][0, 0] = [1.0, 2.0, 0.0]  # units 1 and 2: one kink at c; unit 3 does not count
+        wrong += diagnose.linear_pieces(theta, -1.0, 1.0, shape)[0] != 2
+    assert wrong == 0

@@ -16,6 +16,7 @@ from uat.network import Shape
 
 FLAT = 1e-12  # a unit is dead when its output varies by at most FLAT x (1 + max |A|)
 SAME_SLOPE = 1e-9  # neighbouring pieces whose slopes differ by less (relative) are one piece
+MERGE = 1e-12  # kinks closer than this x (hi - lo) are one kink
 
 
 def dead_units(theta: np.ndarray, X: np.ndarray, shape: Shape) -> np.ndarray:
@@ -45,8 +46,9 @@ def linear_pieces(theta: np.ndarray, lo, hi, shape: Shape) -> np.ndarray:
     Defined for 1-D input and affine 1-D output with an activation that is piecewise linear with its
     kink at 0 (relu, leaky_relu, ...). Exact up to rounding: between two kinks found so far
     every pre-activation of the next layer is affine in x, so its zeros there are found by
-    linear interpolation, never by sampling. Neighbouring pieces with equal slopes (a kink
-    whose unit does not reach the output) count once.
+    linear interpolation, never by sampling; each piece's slope comes from the chain rule at
+    its midpoint, not from differences of outputs. Neighbouring pieces with equal slopes (a
+    kink whose unit does not reach the output) and kinks that agree to rounding count once.
     """
     k = theta.shape[0]
     flat = shape.act.kink_slopes is None or shape.output != "affine"
@@ -73,11 +75,21 @@ def _pieces(theta: np.ndarray, lo: float, hi: float, shape: Shape) -> float:
         left = np.broadcast_to(x[:-1], a.shape)[cross]
         right = np.broadcast_to(x[1:], a.shape)[cross]
         x = np.unique(np.concatenate([x, left + t * (right - left)]))
-    y = network.predict(theta, x[None, :], shape)[0, 0]
-    width = np.diff(x)
-    keep = width > 0
-    slope = np.diff(y)[keep] / width[keep]
+        # kinks that agree to rounding (two units with one kink) are one kink
+        x = x[np.concatenate([[True], np.diff(x) > MERGE * (hi - lo)])]
+    slope = _slopes(theta, 0.5 * (x[:-1] + x[1:]), shape)
     if not np.isfinite(slope).all():
         return np.nan
     tol = SAME_SLOPE * (1.0 + np.max(np.abs(slope)))
     return float(1 + np.count_nonzero(np.abs(np.diff(slope)) > tol))
+
+
+def _slopes(theta: np.ndarray, x: np.ndarray, shape: Shape) -> np.ndarray:
+    """d(output)/dx at the points x: (n_x,), by the chain rule through the layers (exact for
+    a piecewise-linear net: the slope of the piece each point lies in, no differencing)."""
+    Z, A = network.forward(theta, x[None, :], shape)
+    W, _ = network.unpack(theta, shape)
+    dA = np.ones((1, x.size))  # dA[0]/dx: (n_0 = 1, n_x)
+    for l in range(shape.depth):
+        dA = shape.act.df(Z[l][0], A[l + 1][0]) * (W[l][0] @ dA)  # (n_l, n_x)
+    return (W[-1][0] @ dA)[0]

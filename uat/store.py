@@ -157,8 +157,9 @@ def inspect(out, study: str) -> tuple[pd.DataFrame, list[Bad]]:
     return table, bad
 
 
-def _scan(out, study: str) -> tuple[str, list[str], list[Bad]]:
-    """(header line, the valid rows' lines as written, the bad rows) of the stored table."""
+def _scan(out, study: str, order: list | None = None) -> tuple[str, list[str], list[Bad]]:
+    """(header line, the valid rows' lines as written, the bad rows) of the stored table;
+    `order` (a list) receives every row's text in file order, good rows as they read."""
     path = table_path(out, study)
     text = _whole_lines(path)
     if not text:
@@ -180,18 +181,25 @@ def _scan(out, study: str) -> tuple[str, list[str], list[Bad]]:
     try:
         for fields in reader:
             end = reader.line_num
-            raw = "\n".join(lines[start - 1:end]) + "," * pad
-            reason = _problem(fields + [""] * pad, study)
+            raw = "\n".join(lines[start - 1:end])
+            if pad and len(fields) != len(COLUMNS) - pad:  # counted against its own header
+                reason = f"has {len(fields)} fields, the table has {len(COLUMNS) - pad}"
+            else:
+                reason = _problem(fields + [""] * pad, study)
             if reason is None and fields[0] in seen:
                 reason = f"its key is already on line {seen[fields[0]]}"
             if reason is None:
                 seen[fields[0]] = start
-                good.append(raw)
+                good.append(raw + "," * pad)  # an older row, as the full header reads it
             else:
-                bad.append(Bad(start, reason, raw))
+                bad.append(Bad(start, reason, raw))  # kept as it is in the file
+            if order is not None:
+                order.append(good[-1] if reason is None else raw)
             start = end + 1
     except csv.Error as err:  # e.g. a stray quote: the rest of the file is one field
         bad.append(Bad(start, f"cannot be read as CSV ({err})", "\n".join(lines[start - 1:])))
+        if order is not None:
+            order.append(bad[-1].text)
     return header, good, bad
 
 
@@ -334,8 +342,9 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
         if not new:
             return 0
         if text and tuple(text[: text.index("\n")].split(",")) in OLDER:
-            header, good, bad = _scan(out, study)  # rewrite an older table with the new header
-            text = "\n".join([header, *good, *(b.text for b in bad)]) + "\n"
+            rows: list[str] = []  # rewrite an older table with the full header, rows in place
+            header, _, _ = _scan(out, study, rows)
+            text = "\n".join([header, *rows]) + "\n"
             atomic_write(path, text.encode())
         if params:
             pdir = study_dir(out, study) / "params"
