@@ -95,3 +95,65 @@ def test_the_spec_always_names_revive_round_trips_and_refuses_bad_values():
     for bad in ("revive=-1", "revive=1001", "revive=true", "revive=1.5"):
         with pytest.raises(SpecError, match="revive"):
             optim.get(f"lm({bad})")
+
+
+def test_smooth_nets_are_only_revived_never_exchanged():
+    """The exchange is for piecewise-linear units (README "Renewing units"): a tanh net with
+    no dead unit comes back from renew untouched."""
+    shape = Shape(1, 8, 2, activation="tanh")
+    theta = trained(shape, range(4))
+    assert (diagnose.dead_units(theta, DATA.X, shape) == 0).all()
+    new, changed = revive.renew(theta, DATA.X, DATA.Y[None].repeat(4, 0), shape,
+                                [(s, 1) for s in range(4)])
+    assert not changed.any()
+    np.testing.assert_array_equal(new, theta)
+
+
+def test_the_lm_loop_renews_within_its_budget_and_tries_stopped_members_afresh():
+    """A fake renew that never finds anything: a stopped member is tried `revive` times with
+    fresh (round, step) draws, then stays stopped; no renewal at or past the step budget."""
+    shape = Shape(1, 3, 1, activation="relu")
+    seeds = [1, 2, 3]
+    gauss_newton, value = train.gauss_newton_fns(shape, DATA.X, DATA.Y[None].repeat(3, 0))
+    calls = []
+
+    def renew(theta, idx, rounds, steps):
+        calls.extend(zip(idx.tolist(), rounds.tolist(), steps.tolist(), strict=True))
+        return theta, np.zeros(len(idx), dtype=bool)
+
+    theta0 = network.init(shape, seeds, X=DATA.X)
+    cfg = optim.get("lm(steps=400, revive=5)")
+    res = optim.minimize(cfg, theta0, gauss_newton=gauss_newton, value=value, renew=renew)
+    for i in range(3):
+        mine = [(r, t) for j, r, t in calls if j == i]
+        assert len(set(mine)) == len(mine)  # never the same draw twice
+        assert all(t < 400 for _, t in mine)
+        at_stop = [r for r, t in mine if t == res.steps[i]]
+        assert len(at_stop) <= 5  # failed stall checks are free; tries at a stop are rounds
+        if res.status[i] == "converged" and res.steps[i] < 400:
+            assert at_stop == [1, 2, 3, 4, 5]  # its whole budget was tried, then it stopped
+    plain = optim.minimize(optim.get("lm(steps=400, revive=0)"), theta0,
+                           gauss_newton=gauss_newton, value=value, renew=renew)
+    np.testing.assert_array_equal(plain.theta, res.theta)  # nothing changed: plain LM's path
+
+
+def test_a_renewed_member_is_the_same_alone_and_with_other_data():
+    """Renewals happen (ReLU on sin(4 pi x) stalls) and a member's result depends on its own
+    seed and data only, whatever the others in its batch train on."""
+    other = targets.sample(targets.get("abs"), 128, 512)
+    shape = Shape(1, 8, 2, activation="relu")
+    spec = "lm(steps=200, revive=20)"
+    mixed = train.train_batch(shape, spec, [5, 6, 7], [DATA, other, DATA])
+    plain = train.train_batch(shape, "lm(steps=200, revive=0)", [5], [DATA])[0]
+    alone = train.train_batch(shape, spec, [7], [DATA])[0]
+    np.testing.assert_array_equal(alone.theta, mixed[2].theta)
+    assert not np.array_equal(alone.theta, plain.theta)  # a renewal did happen
+
+
+def test_run_seeds_of_64_bits_draw_without_error():
+    shape = Shape(1, 3, 2, activation="relu")
+    theta = trained(shape, [0])
+    W, B = network.unpack(theta, shape)
+    B[0][0, 0, 0] = -50.0
+    new, count = revive.renew(theta, DATA.X, DATA.Y[None], shape, [(2**64 - 5, 3, 125)])
+    assert count.all()

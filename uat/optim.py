@@ -106,14 +106,15 @@ def lm(steps: int = 300, tau: float = 1e-3, ftol: float = 1e-10, gtol: float = 0
 
     revive=R (default 20; 0 is plain LM): a member that stops before its budget, or gains
     less than STALL of its loss in REVIVE_EVERY steps, has its units renewed (uat.revive):
-    dead units re-placed without changing the function, then its least useful last-layer
-    unit exchanged for a better one if a draw finds one. The loss never rises; at most R
-    renewals per member, and the steps after one count in `steps`. Measured in
-    benchmarks/trainability.md: ReLU nets reach 10-100x lower errors (shallow ReLU on
-    sin(4 pi x) at width 16: median 0.206 -> 0.0023; the NMR spectrum at width 32: 17.3 ->
-    0.18), smooth activations mostly lower, a few 2-4x higher. The canonical spec always
-    names it: a spec without it meant plain LM before it existed, so runs stored then
-    (whose optimizer reads `lm(...)` without `revive`) are never taken for either."""
+    dead units re-placed without changing the function, then, for piecewise-linear
+    activations, one unit exchanged for a better one if a draw finds one. The loss never
+    rises; at most R renewals per member, and the steps after one count in `steps`.
+    Measured in benchmarks/trainability.md: ReLU nets reach 10-100x lower errors, e.g.
+    shallow ReLU at width 16 on sin(4 pi x) (the width study's runs) median 0.17 -> 0.0024,
+    the NMR spectrum at width 32 17.3 -> 0.17; smooth nets change only where a unit died.
+    The canonical spec always names it: a spec without it meant plain LM before it existed,
+    so runs stored then (whose optimizer reads `lm(...)` without `revive`) are never taken
+    for either."""
     _check("lm", "steps", 1 <= steps <= MAX_STEPS, steps, f"an integer from 1 to {MAX_STEPS:,}")
     _check("lm", "tau", math.isfinite(tau) and tau > 0, tau, "a positive number")
     _check("lm", "ftol", 0 <= ftol < 1, ftol, "in [0, 1)")
@@ -273,9 +274,10 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
     members `idx`; only members still running are computed, and the Jacobian only after an
     accepted step (a rejected step just raises the damping).
 
-    renew(theta_sub, idx, rounds) -> (theta_sub, changed (n,)) with cfg.revive: a member
-    that stops early or stalls is handed to it (at most cfg.revive times that it changes
-    something) and, if changed, goes on from there with fresh damping. A member depends on
+    renew(theta_sub, idx, rounds, steps) -> (theta_sub, changed (n,)) with cfg.revive: a
+    member that stops early or stalls is handed to it (at most cfg.revive times: every try
+    of a stopped member counts, only renewals that changed something for a running one)
+    and, if changed, goes on from there with fresh damping. A member depends on
     its own numbers only, so the batch it is in never changes its result."""
     k = theta.shape[0]
     theta = theta.copy()
@@ -294,9 +296,11 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
     status[finite & done] = "converged"
     tiny, eps = np.finfo(theta.dtype).tiny, np.finfo(theta.dtype).eps
     rounds = np.zeros(k, dtype=np.int64)  # revivals so far
-    final = np.zeros(k, dtype=bool)  # stopped with nothing to re-place
     checked = np.full(k, -1, dtype=np.int64)  # step of the last look at a running member
     last = np.full(k, np.inf)  # its loss then
+    renewed = np.full(k, -REVIVE_EVERY, dtype=np.int64)  # step of the last renewal: the
+    # relative-improvement stop waits REVIVE_EVERY steps after one (a refitted output layer
+    # makes the first steps small, which is no sign of convergence)
     while True:
         if renew is not None and cfg.revive:
             # members that stopped early, and running members that gained less than STALL
@@ -304,15 +308,17 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
             look = ~done & (steps > 0) & (steps % REVIVE_EVERY == 0) & (steps != checked)
             stalled = look & (loss > (1 - STALL) * last)
             checked[look], last[look] = steps[look], loss[look]
-            due = (done & (status == "converged") & ~final) | stalled
+            due = (done & (status == "converged")) | stalled
             again = np.flatnonzero(due & (rounds < cfg.revive) & (steps < cfg.steps)
                                    & (loss > 0))
             if again.size:
-                new, changed = renew(theta[again], again, rounds[again] + 1)
-                final[again[~changed & done[again]]] = True  # stopped, nothing to re-place
+                new, changed = renew(theta[again], again, rounds[again] + 1, steps[again])
+                # a stopped member tries again with fresh draws until the budget is spent;
+                # a stalled one is still running, and pays only for a renewal that took
+                rounds[again[changed | done[again]]] += 1
                 go = again[changed]
                 if go.size:
-                    rounds[go] += 1
+                    renewed[go] = steps[go]
                     theta[go] = new[changed]
                     loss[go], g[go], H[go] = gauss_newton(theta[go], go)
                     hmax[go] = _diag_max(H[go])
@@ -324,6 +330,9 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
                     status[go], done[go] = "max_steps", False
         idx = np.flatnonzero(~done & (steps < cfg.steps))
         if idx.size == 0:
+            retry = done & (status == "converged") & (rounds < cfg.revive) & (steps < cfg.steps)
+            if renew is not None and cfg.revive and (retry & (loss > 0)).any():
+                continue  # stopped members with tries left: each try is a round, so this ends
             break
         rows = slice(None) if idx.size == k else idx  # all: views, not copies of H and g
         delta, predicted = lm_step(g[rows], H[rows], state.mu[idx],
@@ -349,7 +358,8 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
             if scaled:
                 D2[acc] = _scaling(H[acc], D2[acc])
             gnorm = np.max(np.abs(g[acc]), axis=1)
-            stop = (old - loss[acc] <= cfg.ftol * old) | (gnorm <= cfg.gtol) | (loss[acc] == 0)
+            slow = (old - loss[acc] <= cfg.ftol * old) & (steps[acc] - renewed[acc] >= REVIVE_EVERY)
+            stop = slow | (gnorm <= cfg.gtol) | (loss[acc] == 0)
             status[acc[stop]] = "converged"
             done[acc[stop]] = True
         # a damping so large that steps vanish below rounding: nothing left to gain
@@ -381,7 +391,7 @@ def minimize(cfg, theta, *, value_and_grad=None, gauss_newton=None, value=None, 
     Adam needs value_and_grad(theta) -> (loss (k,), grad (k, P)) and value(theta) -> (k,);
     Levenberg-Marquardt needs gauss_newton(theta_sub, idx) -> (loss, g, H) and
     value(theta_sub, idx) -> loss on the members idx, and with `revive` on,
-    renew(theta_sub, idx, rounds) (see _run_lm). Floating-point warnings of diverging
+    renew(theta_sub, idx, rounds, steps) (see _run_lm). Floating-point warnings of diverging
     members are silenced: divergence is a status, not a warning.
     """
     with np.errstate(all="ignore"):
