@@ -5,7 +5,8 @@ Every (target, activation) pair is classed by one rule that does not look at the
 name: *universal* when its median test error (over seeds, at its best width and optimizer) goes
 below half the target's *polynomial bar*, and in sup norm below half the bar's sup version.
 The bar is the lowest exact floor among the grid's polynomial controls that the measurement
-can resolve (at least RESOLVE times the lowest median any pair reaches on the target): a level
+can resolve (at least RESOLVE times the lowest median any pair reaches on the target, and at
+least MEASURE times its variance, what LM resolves at all): a level
 no polynomial net of that degree can beat, proven, and low enough that the experiment can show
 an activation going under it. Non-polynomial activations must come out universal; every
 polynomial must not, or the test cannot tell the two apart.
@@ -52,7 +53,8 @@ def bars(df: pd.DataFrame) -> dict[str, Bar]:
     out = {}
     for target, d in df.groupby("target", sort=False):
         ctl = d[d["activation"].map(is_poly) & d["floor_exact"].astype(bool)]
-        ctl = ctl[ctl["floor"] >= RESOLVE * best[target]]
+        ctl = ctl[(ctl["floor"] >= RESOLVE * best[target])
+                  & (ctl["floor"] >= MEASURE * d["variance"].iloc[0])]
         if ctl.empty:
             out[target] = Bar(math.nan, math.nan, "")
             continue
@@ -65,12 +67,14 @@ def bars(df: pd.DataFrame) -> dict[str, Bar]:
 def classify(df: pd.DataFrame) -> pd.DataFrame:
     """One row per (target, activation): the best median test MSE (`best`) and where
     (`width`, `optimizer`), the median max |error| there (`sup`), the target's bar, and the
-    class (`cls`): universal, not universal, or undecided (no bar on the target; fewer than
+    class (`cls`): universal, not universal, untested (below), or undecided (no bar on the
+    target; fewer than
     MIN_SEEDS seeds in the best cell; or the pair's own floor still falls over the top quarter
     of the widths yet stays above the bar at every width of the grid: wider nets might go
-    under, these cannot; or the pair has a floor of theory that does not fall with width and
-    lies under half the bar, so going under the bar shows nothing, e.g. a degree-16
-    polynomial against a degree-8 bar). The rule reads no activation's name; the escapes need
+    under, these cannot). A pair whose floor of theory does not fall with width and lies
+    under half the bar is untested: going under the bar shows nothing (a degree-16 polynomial
+    against a degree-8 bar), so it is left out of the counts and named in the detail. The
+    rule reads no activation's name; the escapes need
     a floor of theory for the pair, which exists for ReLU-type activations (free-knot floors)
     and polynomials (whose floors do not fall with width), not for the smooth ones."""
     bar = bars(df)
@@ -87,11 +91,14 @@ def classify(df: pd.DataFrame) -> pd.DataFrame:
             "floor"].first().dropna()
         quarter = own[own.index <= own.index.max() // 4]
         shrinking = not quarter.empty and own.iloc[-1] < quarter.iloc[-1] * (1 - 1e-9)
-        fixed = own.notna().any() and not shrinking  # a floor of theory that width keeps
+        # a floor of theory at two or more widths, the largest included, that width keeps
+        widths = df.loc[(df["target"] == target) & (df["activation"] == act), "width"]
+        fixed = (len(own) >= 2 and own.index.max() == widths.max()
+                 and own.min() >= own.max() * (1 - 1e-9))
         if not math.isfinite(b.mse) or few:
             cls = "undecided"
         elif fixed and 0 < own.min() < b.mse / BAR_MARGIN:
-            cls = "undecided"  # its own proven floor is under the bar: the bar cannot class it
+            cls = "untested"  # its own proven floor is under the bar: the bar cannot class it
         elif best["median"] < b.mse / BAR_MARGIN and sup[at] < b.sup / BAR_MARGIN:
             cls = "universal"
         elif shrinking and own.min() >= b.mse / BAR_MARGIN:
@@ -176,6 +183,8 @@ def checks(joined: pd.DataFrame) -> list[Check]:
         passed=int(uni.sum()), failed=int((other["cls"] == "not universal").sum()),
         undecided=int((other["cls"] == "undecided").sum()),
         detail=_listing(other[~uni]) or f"all {len(other)} pairs below their bar"))
+    untested = poly[poly["cls"] == "untested"]
+    poly = poly[poly["cls"] != "untested"]
     wrong = poly["cls"] == "universal"
     out.append(all_of(
         check="polynomials-not-universal", kind="control",
@@ -184,8 +193,10 @@ def checks(joined: pd.DataFrame) -> list[Check]:
         statistic="polynomial (target, activation) pairs classed not universal",
         passed=int((poly["cls"] == "not universal").sum()), failed=int(wrong.sum()),
         undecided=int((poly["cls"] == "undecided").sum()),
-        detail=_listing(poly[wrong]) or f"{len(poly)} pairs of "
-        + ", ".join(sorted(set(poly["activation"])))))
+        detail=(_listing(poly[wrong]) or f"{len(poly)} pairs of "
+                + ", ".join(sorted(set(poly["activation"]))))
+        + (f"; not tested (own floor under half the bar): {_listing(untested)}"
+           if len(untested) else "")))
     t = keeps_falling(df)
     bad = t[t["state"] != "pass"]
     out.append(all_of(
