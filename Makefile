@@ -48,6 +48,7 @@ reference: $(STAMP)  ## regenerate tests/reference (smoke numbers, tables, verdi
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.trainability
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
