@@ -138,8 +138,9 @@ def train_batch(
     else:
         gauss_newton, value = gauss_newton_fns(shape, X, Y)
 
-        def renew(theta, idx, rounds):  # new units from the member's seed and round only
-            member_seeds = [(int(seeds[i]), 7919, int(r)) for i, r in zip(idx, rounds, strict=True)]
+        def renew(theta, idx, rounds, steps):  # draws from the member's seed, round, step
+            member_seeds = [(int(seeds[i]), int(r), int(t))
+                            for i, r, t in zip(idx, rounds, steps, strict=True)]
             return revive.renew(theta, _take(X64, idx), Y[idx], shape, member_seeds)
 
         res = optim.minimize(cfg, theta0, gauss_newton=gauss_newton, value=value, renew=renew)
