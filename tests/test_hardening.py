@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import uat
-from uat import cli, store, study
+from uat import cli, runner, store, study
 
 from .conftest import TINY, uat_cmd
 from .test_runner import start_and_wait_for_rows
@@ -480,3 +480,17 @@ def test_no_numerical_warning_reaches_the_user(tmp_path):
     res = uat_cmd("run", path, "--out", tmp_path / "o", "--jobs", "2")
     assert res.returncode == 0 and "Warning" not in res.stderr, res.stderr
     assert (store.read(tmp_path / "o", "tiny")["status"] == "diverged").any()
+
+
+def test_a_sigterm_whose_raise_was_swallowed_stops_at_the_next_batch(tiny, tmp_path,
+                                                                     monkeypatch):
+    """The SIGTERM handler's raise can land in a finalizer (a file lock's __del__), which
+    swallows it; the flag it set stops the run at the next stored batch, keeping it."""
+    from uat import errors
+
+    monkeypatch.setitem(errors.TERMINATING, "now", True)
+    s = study.load(tiny, "default")
+    with pytest.raises(runner.Interrupted, match="^terminated: "):
+        runner.run_study(s, tmp_path / "o", jobs=1, batch_size=1)
+    stored = store.read(tmp_path / "o", s.name)
+    assert 1 <= len(stored) < len(s.runs) and stored["key"].is_unique

@@ -14,7 +14,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from uat import __version__, api, plots, runner, store, study
+from uat import __version__, api, errors, plots, runner, store, study
 from uat.errors import Terminated, UserError
 
 READ_SCALES = (*study.SCALES, "stored")  # what show, plot and verdict can read
@@ -301,6 +301,7 @@ COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "plot": cmd_plot
 
 
 def _sigterm(signum, frame):
+    errors.TERMINATING["now"] = True
     raise Terminated
 
 

@@ -19,3 +19,9 @@ class StudyError(UserError):
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM: stop like Ctrl-C (finished batches are kept), exit 143 as is usual for it."""
+
+
+# Set by the CLI's SIGTERM handler before it raises Terminated. The raise can land inside a
+# finalizer (a lock's __del__), where Python prints "Exception ignored" and swallows it; the
+# run then re-raises at its next stored batch, so a SIGTERM is never lost.
+TERMINATING = {"now": False}

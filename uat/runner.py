@@ -28,7 +28,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from uat import network, optim, study, targets, train
-from uat.errors import Terminated, UserError
+from uat.errors import TERMINATING, Terminated, UserError
 
 log = logging.getLogger("uat.runner")
 
@@ -495,6 +495,8 @@ def run_study(
                     summary["batches"] += 1
                     left.pop(batch_id, None)
                     bar.update(len(rows))
+                    if TERMINATING["now"]:  # a SIGTERM whose raise a finalizer swallowed
+                        raise Terminated
 
     lost = _lost_errors()
     failed: list[tuple[Batch, str]] = []
