@@ -1,14 +1,15 @@
-"""Re-place dead hidden units without changing what the network computes.
+"""Renewing hidden units during training (lm(revive=R)): never at the cost of the loss.
 
-A unit constant on the data (uat.diagnose) gets no gradient through its pre-activation, so
-an optimizer never brings it back; a ReLU net that lost its units stalls above what its shape
-can reach (Lu et al. 2020, arXiv:1903.06733). Here, layer by layer from the input, each dead
-unit gets new incoming weights and a bias whose kink sits at a random quantile of its own
-pre-activations on the data, as `network.init` places kinks at the start. Its constant value
-moves into the biases it fed, and its weights to units that were alive become 0: the network
-computes the same function, the loss does not move, and the gradient on those weights now
-sees the unit. The optimizer decides whether to use it.
-"""
+`revive`: a unit constant on the data (uat.diagnose) gets no gradient through its
+pre-activation, so an optimizer never brings it back; a ReLU net that lost its units stalls
+above what its shape can reach (Lu et al. 2020, arXiv:1903.06733). Layer by layer from the
+input, each dead unit gets new incoming weights and a bias whose kink sits at a random
+quantile of its own pre-activations on the data, as `network.init` places kinks at the start.
+Its constant value moves into the biases it fed, and its weights to units that were alive
+become 0: the network computes the same function, and the gradient now sees the unit.
+
+`exchange`: a net at a stationary point with misplaced kinks swaps one unit for a better one
+(least-squares refit of the output layer), only when the loss falls. `renew` does both."""
 
 import numpy as np
 
