@@ -342,9 +342,9 @@ def append(out, study: str, rows: list[dict], params: Mapping[str, np.ndarray] |
         if not new:
             return 0
         if text and tuple(text[: text.index("\n")].split(",")) in OLDER:
-            rows: list[str] = []  # rewrite an older table with the full header, rows in place
-            header, _, _ = _scan(out, study, rows)
-            text = "\n".join([header, *rows]) + "\n"
+            in_order: list[str] = []  # rewrite an older table with the full header, in place
+            header, _, _ = _scan(out, study, in_order)
+            text = "\n".join([header, *in_order]) + "\n"
             atomic_write(path, text.encode())
         if params:
             pdir = study_dir(out, study) / "params"
