@@ -257,6 +257,27 @@ def test_uat_report_exits_1_when_a_section_fails(tiny_dir, tmp_path, monkeypatch
     assert "uat report: section failed: tiny:" in err and "figure exploded" in err
 
 
+def test_a_wrong_study_file_is_one_line_exit_2_and_the_rest_is_reported(tiny_dir, tmp_path,
+                                                                         capsys):
+    """A study file with a wrong value among the studies: one line naming the file, the key
+    and the allowed values, no traceback, no internal location; exit 2 (the user's input);
+    the other studies still get their sections and the page says what is wrong."""
+    out = tmp_path / "out"
+    _run(tiny_dir / "tiny.toml", out)
+    capsys.readouterr()
+    bad = tiny_dir / "bad.toml"
+    bad.write_text((tiny_dir / "tiny.toml").read_text().replace('name = "tiny"', 'name = "bad"')
+                   .replace('"tanh"', '"relux"'))
+    assert '"relux"' in bad.read_text()
+    assert cli.main(["report", "--out", str(out), "--studies", str(tiny_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"uat report: {bad}: grid.activation: unknown activation 'relux'"), err
+    assert "allowed: " in err and "section failed" not in err and "uat/" not in err, err
+    page = (out / "report.html").read_text()
+    assert "unknown activation" in page and "tiny" in page
+
+
 def test_a_read_only_results_folder_is_one_line(tiny_dir, tmp_path, monkeypatch, capsys):
     """Issue #11: a folder that cannot be written (read-only, full) ends the report with one
     line naming the file, not an error section per study plus a second message; the theory

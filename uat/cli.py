@@ -291,9 +291,11 @@ def cmd_report(args) -> int:
     written = report.write(args.out, api.studies(args.studies))
     print(written.report)
     print(written.verdicts)
+    for message in written.bad_input:  # the user's to fix: exit 2, as for `uat run`
+        print(f"uat report: {message}", file=sys.stderr)
     for message in written.errors:
         print(f"uat report: section failed: {message}", file=sys.stderr)
-    return 1 if written.errors else 0
+    return 2 if written.bad_input else 1 if written.errors else 0
 
 
 COMMANDS = {"run": cmd_run, "list": cmd_list, "show": cmd_show, "plot": cmd_plot,

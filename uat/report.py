@@ -29,6 +29,7 @@ import pandas as pd
 from matplotlib import pyplot as plt
 
 from uat import __version__, api, plots, store, study, summary
+from uat.errors import UserError
 from uat.theory import checks
 from uat.theory import table as floors
 from uat.theory.verdict import Check, words
@@ -161,6 +162,7 @@ class Entry(NamedTuple):
     errors: tuple[str, ...]  # what failed, one message each
     fallback: pd.DataFrame | None = None  # plain results table when there are no findings
     checks: tuple[Check, ...] = ()  # the theorem's checks, its verdict (check "overall") last
+    bad_input: bool = False  # `errors` is the user's mistake (a wrong study file), not uat's
 
 
 # ---------------------------------------------------------------- gathering (reads, draws)
@@ -224,6 +226,9 @@ def gather(path: Path, out) -> Entry:
     try:
         loaded = scales(path, out)
         keys = store.stored_keys(out, loaded["default"].name)
+    except UserError as err:  # a wrong study file: its own one-line message, as `uat run` says
+        return Entry(path.stem, path.stem, "", _shown(path), "", "", {}, 0, None, None, None,
+                     (str(err),), bad_input=True)
     except Exception as err:  # noqa: BLE001 - a broken file or table becomes an error section
         return Entry(path.stem, path.stem, "", _shown(path), "", "", {}, 0, None, None, None,
                      (_failure("reading the study file and its table", path.stem, err),))
@@ -312,6 +317,7 @@ class Written(NamedTuple):
     report: Path  # <out>/report.html
     verdicts: Path  # <out>/verdicts.csv
     errors: tuple[str, ...]  # "study: message" for every part that failed
+    bad_input: tuple[str, ...] = ()  # one line per wrong study file (named in the line)
 
 
 def write(out="results", studies_dir="studies") -> Written:
@@ -328,8 +334,9 @@ def write(out="results", studies_dir="studies") -> Written:
     rows = checks.table([c for e in entries for c in e.checks])
     store.atomic_write(verdicts, rows.to_csv(index=False).encode("utf-8"))
     log.info("report: %s (%d studies)", target, len(entries))
-    errors = tuple(f"{e.name}: {m}" for e in entries for m in e.errors)
-    return Written(target, verdicts, errors)
+    errors = tuple(f"{e.name}: {m}" for e in entries if not e.bad_input for m in e.errors)
+    bad_input = tuple(m for e in entries if e.bad_input for m in e.errors)
+    return Written(target, verdicts, errors, bad_input)
 
 
 # ---------------------------------------------------------------- rendering (pure)
