@@ -30,12 +30,16 @@ def dead_units(theta: np.ndarray, X: np.ndarray, shape: Shape) -> np.ndarray:
         return np.zeros(k, dtype=np.int64)
     with np.errstate(all="ignore"):
         _, A = network.forward(theta.astype(np.float64), X, shape)
-    dead = np.zeros(k, dtype=np.int64)
-    for A_l in A[1:-1]:  # hidden layers: (k, n_l, n_s)
-        spread = np.ptp(A_l, axis=2)
-        scale = 1.0 + np.max(np.abs(A_l), axis=2)
-        dead += np.sum(~(spread > FLAT * scale), axis=1)  # NaN counts as dead
-    return dead
+    return sum(np.sum(constant(A_l), axis=1) for A_l in A[1:-1])  # hidden: (k, n_l, n_s)
+
+
+def constant(A: np.ndarray) -> np.ndarray:
+    """Which units of A: (..., n_l, n_s) are constant on the samples, to FLAT relative to
+    their size: (..., n_l) bool. A unit with a NaN or inf output counts as constant (dead)."""
+    with np.errstate(all="ignore"):
+        spread = np.ptp(A, axis=-1)
+        scale = 1.0 + np.max(np.abs(A), axis=-1)
+    return ~(spread > FLAT * scale) | ~np.isfinite(A).all(axis=-1)
 
 
 def linear_pieces(theta: np.ndarray, lo, hi, shape: Shape) -> np.ndarray:

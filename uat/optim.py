@@ -296,8 +296,7 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
     status[finite & done] = "converged"
     tiny, eps = np.finfo(theta.dtype).tiny, np.finfo(theta.dtype).eps
     rounds = np.zeros(k, dtype=np.int64)  # revivals so far
-    checked = np.full(k, -1, dtype=np.int64)  # step of the last look at a running member
-    last = np.full(k, np.inf)  # its loss then
+    last = np.full(k, np.inf)  # a running member's loss at its last look (every REVIVE_EVERY)
     renewed = np.full(k, -REVIVE_EVERY, dtype=np.int64)  # step of the last renewal: the
     # relative-improvement stop waits REVIVE_EVERY steps after one (a refitted output layer
     # makes the first steps small, which is no sign of convergence)
@@ -305,9 +304,9 @@ def _run_lm(cfg: LevenbergMarquardt, theta, gauss_newton, value, renew=None):
         if renew is not None and cfg.revive:
             # members that stopped early, and running members that gained less than STALL
             # over the last REVIVE_EVERY steps
-            look = ~done & (steps > 0) & (steps % REVIVE_EVERY == 0) & (steps != checked)
-            stalled = look & (loss > (1 - STALL) * last)
-            checked[look], last[look] = steps[look], loss[look]
+            look = ~done & (steps > 0) & (steps % REVIVE_EVERY == 0)  # running members step
+            stalled = look & (loss > (1 - STALL) * last)  # once per pass: one look per step
+            last[look] = loss[look]
             due = (done & (status == "converged")) | stalled
             again = np.flatnonzero(due & (rounds < cfg.revive) & (steps < cfg.steps)
                                    & (loss > 0))

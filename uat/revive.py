@@ -41,8 +41,7 @@ def revive(theta: np.ndarray, X: np.ndarray, shape: Shape, seeds) -> tuple[np.nd
             with np.errstate(all="ignore"):
                 Z = Wl @ A + Bl
                 H = f(Z)
-            spread, scale = np.ptp(H, axis=1), 1.0 + np.max(np.abs(H), axis=1)
-            dead = ~(spread > diagnose.FLAT * scale) | ~np.isfinite(H).all(axis=1)
+            dead = diagnose.constant(H)
             if dead.any():
                 value = np.where(np.isfinite(H[:, 0]), H[:, 0], 0.0)  # the constant each gave
                 B[l + 1][i, :, 0] += W[l + 1][i][:, dead] @ value[dead]
