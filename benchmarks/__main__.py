@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from benchmarks import profile, work_precision, workloads
+from benchmarks import markdown, profile, work_precision, workloads
 from benchmarks.workloads import uat_source
 
 PARTS = ("W1", "W2", "W3", "scaling", "profile", "WP")
@@ -112,11 +112,6 @@ def _fmt(x: float) -> str:
     return "-" if x is None or not np.isfinite(x) else f"{x:.2e}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(r) + " |" for r in rows)]
-
-
 def report(work, results: list[dict], peak: dict, lm: bool = False) -> list[str]:
     """Timing table and error tables of one workload; ratio = baseline seconds / seconds."""
     base, flops = results[0]["seconds"], work.flops(lm)
@@ -132,7 +127,7 @@ def report(work, results: list[dict], peak: dict, lm: bool = False) -> list[str]
     out = [f"### {work.name}: {work.target}, {work.activation}, widths {list(work.widths)}, "
            f"depths {list(work.depths)}, {work.seeds} seeds, n_train {work.n_train}, "
            f"n_test {work.n_test}, `{work.optimizer}`", "",
-           *_table(["side", "dtype", "threads", "wall s", "CPU s", "others", "speed-up",
+           *markdown.table(["side", "dtype", "threads", "wall s", "CPU s", "others", "speed-up",
                     "GFLOP/s", "% of peak"], rows), "",
            "speed-up = first row's wall s / this row's. CPU s = CPU time of the row's process "
            "and its workers. others = cores used meanwhile by other processes of the machine "
@@ -145,7 +140,7 @@ def report(work, results: list[dict], peak: dict, lm: bool = False) -> list[str]
     if lm:
         tables += [("median train MSE", "train", np.median), ("best train MSE", "train", np.min)]
     for title, key, stat in tables:
-        out += [f"{title} per {work.by}:", "", *_table(
+        out += [f"{title} per {work.by}:", "", *markdown.table(
             ["side", "dtype", "threads", *labels],
             [[r["side"].name, r["side"].dtype, r["side"].thread_text,
               *(_fmt(stat(r[key][lab])) for lab in labels)] for r in results]), ""]
@@ -271,7 +266,7 @@ def scaling_section(sc: dict) -> list[str]:
         s = sc[name]
         out += [f"vs {name} ({fixed}): slope {s['slope']:.2f} over all points, "
                 f"{s['slope_upper']:.2f} over the last three", "",
-                *_table([name, *map(str, s["x"])],
+                *markdown.table([name, *map(str, s["x"])],
                         [["seconds", *(f"{t:.2f}" for t in s["seconds"])]]), ""]
     n_s, whole = sc["n_s"]["x"][-1], sc["n_s"]["seconds"][-1]
     out += [f"k = 32 at n_s = {n_s} in smaller batches (`runner.plan(batch_size=b)`): " + ", ".join(
@@ -287,7 +282,7 @@ def profile_section(prof: dict, tuned: dict) -> list[str]:
             "back", "adam", "1 op", "rest"]
     out = [profile.__doc__.strip(), "", "Microseconds (fixed: ms; faults: per step):", ""]
     for dt, rows in prof["rows"].items():
-        out += [f"{dt}:", "", *_table(["width", *keys], [
+        out += [f"{dt}:", "", *markdown.table(["width", *keys], [
             [str(w), *(f"{row[k]:.1f}" for k in keys)] for w, row in rows.items()]), ""]
     sep, packed = prof["packed"]
     out += [*profile.suggestions(prof),

@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from benchmarks import markdown
 from uat import network, optim, study, targets, train
 from uat.theory import pl
 from uat.theory.checks.width import MEASURE  # x the variance: what LM resolves (ftol 1e-10)
@@ -115,8 +116,7 @@ def fmt(x: float) -> str:
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(r) + " |" for r in rows), ""]
+    return [*markdown.table(header, rows), ""]
 
 
 def compute(c: Cell) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import least_squares
 from threadpoolctl import threadpool_limits
 
-from benchmarks import sides, workloads
+from benchmarks import markdown, sides, workloads
 from uat import network, optim, train
 
 LEVELS = (1e-3, 1e-5, 1e-7, 1e-9, 1e-10)  # error levels of the table and of the goal
@@ -355,11 +355,6 @@ def _cell(t: float | None, ratio: float | None = None) -> str:
     return f"{t:.3g} s" + ("" if ratio is None else f" ({ratio:.3g}x)")
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(r) + " |" for r in rows)]
-
-
 def width_table(results: list[dict], label: str) -> list[str]:
     """One row per side: best median, budget used there, time to each level (peer rows:
     peer time / fastest uat time in parentheses)."""
@@ -375,7 +370,7 @@ def width_table(results: list[dict], label: str) -> list[str]:
         top = points[-1]
         rows.append([lad.name, f"{best['median']:.2e}", f"{best['seconds']:.3g} s",
                      f"{lad.unit} {best['budget']}", f"{top['budget']}", *cells])
-    return _table(["side", "best median test MSE", "its time", "at", "largest run",
+    return markdown.table(["side", "best median test MSE", "its time", "at", "largest run",
                    *(f"t({level:.0e})" for level in LEVELS)], rows)
 
 
